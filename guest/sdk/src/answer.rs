@@ -1,0 +1,162 @@
+//! The server's answer: offered versions (in any order) and the interval it
+//! asks for. Parsed leniently where the protocol is loose (the Go server
+//! decodes field names case-insensitively, so `Name` and `name` both occur),
+//! strictly where it matters (an upgrade is only ever a newer version).
+
+use serde::Deserialize;
+
+use crate::bindings::upgrade_responder::telemetry::types::OfferedVersion;
+use crate::version::DistroVersion;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireAnswer {
+    #[serde(alias = "Versions", default)]
+    versions: Vec<WireVersion>,
+    #[serde(alias = "RequestIntervalInMinutes", default)]
+    request_interval_in_minutes: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireVersion {
+    #[serde(alias = "Name")]
+    name: String,
+    #[serde(alias = "ReleaseDate", default)]
+    release_date: String,
+    #[serde(alias = "MinUpgradableVersion", default)]
+    min_upgradable_version: String,
+    #[serde(alias = "Tags", default)]
+    tags: Vec<String>,
+}
+
+/// What the component makes of a 2xx answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// Newest first by distribution version order; unparsable names last,
+    /// in the order received.
+    pub versions: Vec<OfferedVersion>,
+    pub latest: Option<String>,
+    pub upgrade_available: Option<String>,
+    pub request_interval_minutes: Option<u32>,
+}
+
+/// Parses an upgrade-responder answer for a cluster running `running`.
+pub fn parse(body: &[u8], running: &str) -> Result<Answer, String> {
+    let wire: WireAnswer = serde_json::from_slice::<serde_json::Value>(body)
+        .map_err(|e| format!("answer is not JSON: {e}"))
+        .and_then(|value| {
+            serde_json::from_value(value)
+                .map_err(|e| format!("answer is not an upgrade-responder answer: {e}"))
+        })?;
+
+    let mut versions: Vec<(Option<DistroVersion>, OfferedVersion)> = wire
+        .versions
+        .into_iter()
+        .map(|v| {
+            (
+                DistroVersion::parse(&v.name),
+                OfferedVersion {
+                    name: v.name,
+                    release_date: v.release_date,
+                    min_upgradable_version: v.min_upgradable_version,
+                    tags: v.tags,
+                },
+            )
+        })
+        .collect();
+    // Newest first; stable, so unparsable names keep their received order.
+    versions.sort_by(|(a, _), (b, _)| match (a, b) {
+        (Some(a), Some(b)) => b.cmp(a),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+
+    let latest = versions
+        .iter()
+        .find(|(_, v)| v.tags.iter().any(|t| t == "latest"))
+        .map(|(_, v)| v.name.clone());
+    let upgrade_available = DistroVersion::parse(running).and_then(|running| {
+        versions
+            .iter()
+            .find(|(parsed, _)| parsed.as_ref().is_some_and(|p| *p > running))
+            .map(|(_, v)| v.name.clone())
+    });
+
+    Ok(Answer {
+        versions: versions.into_iter().map(|(_, v)| v).collect(),
+        latest,
+        upgrade_available,
+        request_interval_minutes: wire.request_interval_in_minutes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANSWER: &str = r#"{"versions":[
+        {"name":"v1.31.6+k3s1","releaseDate":"2025-02-20T00:00:00Z","minUpgradableVersion":"","tags":["v1.31"],"extraInfo":null},
+        {"name":"v1.32.2+k3s1","releaseDate":"2025-02-20T00:00:00Z","minUpgradableVersion":"v1.31.0+k3s1","tags":["latest","stable","v1.32"],"extraInfo":null},
+        {"name":"v1.31.6+k3s2","releaseDate":"2025-03-01T00:00:00Z","minUpgradableVersion":"","tags":["v1.31"],"extraInfo":null},
+        {"name":"v1.30.10+k3s1","releaseDate":"2025-02-20T00:00:00Z","minUpgradableVersion":"","tags":["v1.30"],"extraInfo":null}
+    ],"requestIntervalInMinutes":720}"#;
+
+    fn names(a: &Answer) -> Vec<&str> {
+        a.versions.iter().map(|v| v.name.as_str()).collect()
+    }
+
+    #[test]
+    fn versions_in_any_order_come_out_newest_first() {
+        let a = parse(ANSWER.as_bytes(), "v1.31.6+k3s1").unwrap();
+        assert_eq!(
+            names(&a),
+            [
+                "v1.32.2+k3s1",
+                "v1.31.6+k3s2",
+                "v1.31.6+k3s1",
+                "v1.30.10+k3s1"
+            ]
+        );
+        assert_eq!(a.latest.as_deref(), Some("v1.32.2+k3s1"));
+        assert_eq!(a.request_interval_minutes, Some(720));
+        assert_eq!(a.versions[0].min_upgradable_version, "v1.31.0+k3s1");
+    }
+
+    #[test]
+    fn upgrade_is_the_newest_strictly_newer_version() {
+        let a = parse(ANSWER.as_bytes(), "v1.31.6+k3s1").unwrap();
+        assert_eq!(a.upgrade_available.as_deref(), Some("v1.32.2+k3s1"));
+        let a = parse(ANSWER.as_bytes(), "v1.32.2+k3s1").unwrap();
+        assert_eq!(a.upgrade_available, None, "the same version is no upgrade");
+    }
+
+    #[test]
+    fn a_cluster_newer_than_every_offer_is_never_offered_a_downgrade() {
+        let a = parse(ANSWER.as_bytes(), "v1.33.0+k3s1").unwrap();
+        assert_eq!(a.upgrade_available, None);
+        assert_eq!(a.latest.as_deref(), Some("v1.32.2+k3s1"));
+    }
+
+    #[test]
+    fn capitalised_field_names_of_older_servers_are_understood() {
+        let body = r#"{"versions":[{"Name":"v1.0.0","ReleaseDate":"2020-05-30T10:20:00Z","Tags":["latest"]}],"requestIntervalInMinutes":60}"#;
+        let a = parse(body.as_bytes(), "v0.8.1").unwrap();
+        assert_eq!(names(&a), ["v1.0.0"]);
+        assert_eq!(a.upgrade_available.as_deref(), Some("v1.0.0"));
+        assert_eq!(a.request_interval_minutes, Some(60));
+    }
+
+    #[test]
+    fn non_answers_are_errors() {
+        assert!(
+            parse(b"<html>oops</html>", "v1")
+                .unwrap_err()
+                .starts_with("answer is not JSON")
+        );
+        assert!(parse(br#"{"versions":"x"}"#, "v1").is_err());
+        let empty = parse(b"{}", "v1.31.6+k3s1").unwrap();
+        assert!(empty.versions.is_empty() && empty.upgrade_available.is_none());
+    }
+}

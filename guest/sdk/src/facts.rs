@@ -1,0 +1,38 @@
+//! Questions components ask of the cluster facts, answered one way for all.
+
+use crate::{ClusterFacts, NodeFacts, NodeRole};
+
+/// A server node runs the control plane: K3s and RKE2 label servers with the
+/// `control-plane` role, and older releases with `master`.
+pub fn is_server(node: &NodeFacts) -> bool {
+    node.roles
+        .iter()
+        .any(|role| matches!(role, NodeRole::ControlPlane | NodeRole::Master))
+}
+
+/// Servers and agents, counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeCounts {
+    pub nodes: u64,
+    pub servers: u64,
+    pub agents: u64,
+}
+
+pub fn node_counts(facts: &ClusterFacts) -> NodeCounts {
+    let servers = facts.nodes.iter().filter(|n| is_server(n)).count() as u64;
+    let nodes = facts.nodes.len() as u64;
+    NodeCounts {
+        nodes,
+        servers,
+        agents: nodes - servers,
+    }
+}
+
+/// The cluster UUID, or the reason a report cannot be made without it.
+pub fn cluster_uuid(facts: &ClusterFacts) -> Result<&str, String> {
+    let uuid = facts.cluster_uuid.trim();
+    if uuid.is_empty() {
+        return Err("the cluster facts carry no kube-system namespace UID (cluster-uuid)".into());
+    }
+    Ok(uuid)
+}

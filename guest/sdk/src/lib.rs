@@ -1,0 +1,148 @@
+//! What every reporter component shares.
+//!
+//! A component implements [`Reporter`] (facts in, [`Payload`] out) and calls
+//! [`component!`]; the SDK does the rest: the WIT exports `build-payload`
+//! and `report`, the POST, reading the answer, and a `main` so the same
+//! `.wasm` runs under `wasmtime run` with facts as JSON on stdin.
+//!
+//! ```ignore
+//! struct MyReporter;
+//! impl reporter_sdk::Reporter for MyReporter {
+//!     fn payload(facts: &ClusterFacts, settings: &Settings) -> Result<Payload, String> { ... }
+//! }
+//! reporter_sdk::component!(MyReporter);
+//! ```
+
+pub mod answer;
+pub mod command;
+pub mod facts;
+pub mod payload;
+pub mod send;
+pub mod version;
+
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "reporter",
+        pub_export_macro: true,
+        export_macro_name: "export_reporter",
+        default_bindings_module: "reporter_sdk::bindings",
+        // The fixture format (facts as JSON) is serde of these very types, so
+        // the host and every component read the same files.
+        additional_derives: [serde::Serialize, serde::Deserialize, Clone, PartialEq],
+        // wstd talks to wasi:http through the wasip2 crate; reuse its types.
+        with: {
+            "wasi:http/outgoing-handler@0.2.12": wasip2::http::outgoing_handler,
+            "wasi:http/types@0.2.12": wasip2::http::types,
+            "wasi:io/error@0.2.12": wasip2::io::error,
+            "wasi:io/poll@0.2.12": wasip2::io::poll,
+            "wasi:io/streams@0.2.12": wasip2::io::streams,
+            "wasi:clocks/monotonic-clock@0.2.12": wasip2::clocks::monotonic_clock,
+        },
+    });
+}
+
+pub use bindings::upgrade_responder::telemetry::types::{
+    BadResponse, ClusterFacts, ContainerImage, FieldMode, GpuResource, GpuVendor, NodeFacts,
+    NodeRole, OfferedVersion, Outcome, ReportError, ServerVersion, Settings, Workload,
+    WorkloadKind,
+};
+pub use payload::{FieldValue, Payload};
+pub use version::DistroVersion;
+
+/// A component's own logic: which payload these facts make.
+pub trait Reporter {
+    /// Builds the payload. `Err` is a reason an operator can act on (for
+    /// example "the cluster facts carry no kube-system UID").
+    fn payload(facts: &ClusterFacts, settings: &Settings) -> Result<Payload, String>;
+}
+
+/// The exact body `report` would send.
+pub fn build_payload<R: Reporter>(
+    facts: &ClusterFacts,
+    settings: &Settings,
+) -> Result<String, String> {
+    let payload = R::payload(facts, settings)?;
+    payload
+        .to_json()
+        .map_err(|e| format!("the component built an invalid payload: {e}"))
+}
+
+/// Builds the payload, POSTs it, reads the answer.
+pub fn report<R: Reporter>(
+    facts: &ClusterFacts,
+    settings: &Settings,
+) -> Result<Outcome, ReportError> {
+    let payload = R::payload(facts, settings).map_err(ReportError::InvalidFacts)?;
+    let body = payload.to_json().map_err(|e| {
+        ReportError::InvalidFacts(format!("the component built an invalid payload: {e}"))
+    })?;
+    let reply = send::post_json(&settings.endpoint, body.clone()).map_err(ReportError::NotSent)?;
+    if !(200..300).contains(&reply.status) {
+        return Err(ReportError::BadResponse(BadResponse {
+            status: reply.status,
+            reason: format!("status {}: {}", reply.status, excerpt(&reply.body)),
+        }));
+    }
+    let answer = answer::parse(&reply.body, payload.app_version()).map_err(|reason| {
+        ReportError::BadResponse(BadResponse {
+            status: reply.status,
+            reason: format!("{reason}; body starts {}", excerpt(&reply.body)),
+        })
+    })?;
+    Ok(Outcome {
+        payload: body,
+        status: reply.status,
+        versions: answer.versions,
+        latest: answer.latest,
+        upgrade_available: answer.upgrade_available,
+        request_interval_minutes: answer.request_interval_minutes,
+    })
+}
+
+/// The start of a body, printable, for an error message.
+fn excerpt(body: &[u8]) -> String {
+    const MAX: usize = 120;
+    let text = String::from_utf8_lossy(&body[..body.len().min(MAX)]);
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if body.len() > MAX {
+        format!("{:?}...", text)
+    } else {
+        format!("{:?}", text)
+    }
+}
+
+/// Exports a [`Reporter`] as the component's WIT exports and as its
+/// `wasi:cli/run` command (`fn main`). Use it once, in the component's
+/// `main.rs`.
+#[macro_export]
+macro_rules! component {
+    ($reporter:ty) => {
+        struct ExportedReporter;
+
+        impl $crate::bindings::Guest for ExportedReporter {
+            fn build_payload(
+                facts: $crate::ClusterFacts,
+                settings: $crate::Settings,
+            ) -> Result<String, String> {
+                $crate::build_payload::<$reporter>(&facts, &settings)
+            }
+
+            fn report(
+                facts: $crate::ClusterFacts,
+                settings: $crate::Settings,
+            ) -> Result<$crate::Outcome, $crate::ReportError> {
+                $crate::report::<$reporter>(&facts, &settings)
+            }
+        }
+
+        $crate::bindings::export_reporter!(ExportedReporter with_types_in $crate::bindings);
+
+        fn main() {
+            $crate::command::main::<$reporter>()
+        }
+    };
+}

@@ -1,0 +1,438 @@
+//! Settings: one name each, looked up in this order (first found wins):
+//! 1. a command-line flag (local runs),
+//! 2. the environment variable of that name,
+//! 3. a file of that name in a config directory (a mounted ConfigMap; with
+//!    several directories, the later one wins: packaged defaults first, the
+//!    user's overrides after),
+//! 4. the default.
+//!
+//! The table below is the only list of settings; the README's table and the
+//! `config` command are made from it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::bindings::FieldMode;
+use crate::policy::{Authority, Limits};
+
+/// The endpoint from the K3s design record.
+pub const DEFAULT_ENDPOINT: &str = "https://k3s-upgrade-responder.rancher.io/v1/checkupgrade";
+
+/// Where the manifest mounts the packaged ConfigMap and the user's one.
+pub const DEFAULT_CONFIG_DIRS: &str =
+    "/etc/upgrade-responder/defaults:/etc/upgrade-responder/overrides";
+
+pub struct Setting {
+    pub key: &'static str,
+    pub default: &'static str,
+    pub example: &'static str,
+    pub help: &'static str,
+}
+
+pub const ENABLED: &str = "UPGRADE_RESPONDER_ENABLED";
+pub const ENDPOINT: &str = "UPGRADE_RESPONDER_ENDPOINT";
+pub const FIELD_MODE: &str = "UPGRADE_RESPONDER_FIELD_MODE";
+pub const COMPONENT: &str = "UPGRADE_RESPONDER_COMPONENT";
+pub const FACTS: &str = "UPGRADE_RESPONDER_FACTS";
+pub const DRY_RUN: &str = "UPGRADE_RESPONDER_DRY_RUN";
+pub const KUBECONFIG: &str = "UPGRADE_RESPONDER_KUBECONFIG";
+pub const API_DEADLINE: &str = "UPGRADE_RESPONDER_API_DEADLINE_SECONDS";
+pub const PAGE_SIZE: &str = "UPGRADE_RESPONDER_PAGE_SIZE";
+pub const LOG_LEVEL: &str = "UPGRADE_RESPONDER_LOG_LEVEL";
+pub const CONFIG_DIRS: &str = "UPGRADE_RESPONDER_CONFIG_DIRS";
+pub const MEMORY_LIMIT: &str = "UPGRADE_RESPONDER_MEMORY_LIMIT_MIB";
+pub const DEADLINE: &str = "UPGRADE_RESPONDER_DEADLINE_SECONDS";
+pub const MAX_REQUESTS: &str = "UPGRADE_RESPONDER_MAX_REQUESTS";
+
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        key: ENABLED,
+        default: "true",
+        example: "false",
+        help: "Opt-out: false makes a run exit at once, contacting nothing (not even the Kubernetes API).",
+    },
+    Setting {
+        key: ENDPOINT,
+        default: DEFAULT_ENDPOINT,
+        example: "https://metrics.example.com/v1/checkupgrade",
+        help: "The upgrade-responder URL (http or https). The component may reach this scheme, host and port only.",
+    },
+    Setting {
+        key: FIELD_MODE,
+        default: "minimal",
+        example: "standard",
+        help: "What the component sends: minimal (the design record's payload) or standard (adds anonymous extended fields, where the component supports them).",
+    },
+    Setting {
+        key: COMPONENT,
+        default: "",
+        example: "/components/rke2-reporter.wasm",
+        help: "Path of the reporter component to run. Empty: the built-in K3s reporter.",
+    },
+    Setting {
+        key: FACTS,
+        default: "",
+        example: "tests/fixtures/facts/k3s-ha.json",
+        help: "Read cluster facts from this JSON file (the format `facts` prints) instead of the Kubernetes API.",
+    },
+    Setting {
+        key: DRY_RUN,
+        default: "false",
+        example: "true",
+        help: "Print the exact payload on stdout and send nothing.",
+    },
+    Setting {
+        key: KUBECONFIG,
+        default: "",
+        example: "/root/.kube/config",
+        help: "Kubeconfig for local runs. Empty: $KUBECONFIG, ~/.kube/config, then the in-cluster service account.",
+    },
+    Setting {
+        key: API_DEADLINE,
+        default: "20",
+        example: "60",
+        help: "Reading the cluster facts from the Kubernetes API must finish within this many seconds; no request is retried.",
+    },
+    Setting {
+        key: PAGE_SIZE,
+        default: "200",
+        example: "500",
+        help: "Objects per list request (nodes, workloads); memory stays flat as clusters grow.",
+    },
+    Setting {
+        key: LOG_LEVEL,
+        default: "info",
+        example: "debug",
+        help: "error, warn, info or debug. Logs go to stderr; at info a run logs one summary line.",
+    },
+    Setting {
+        key: CONFIG_DIRS,
+        default: DEFAULT_CONFIG_DIRS,
+        example: "/etc/upgrade-responder/defaults",
+        help: "Colon-separated directories holding settings as files (mounted ConfigMaps); later ones win. Missing ones are skipped.",
+    },
+    Setting {
+        key: MEMORY_LIMIT,
+        default: "32",
+        example: "64",
+        help: "Linear memory the component may use, in MiB.",
+    },
+    Setting {
+        key: DEADLINE,
+        default: "30",
+        example: "60",
+        help: "Wall-clock deadline of the component call (network waits included), in seconds.",
+    },
+    Setting {
+        key: MAX_REQUESTS,
+        default: "1",
+        example: "2",
+        help: "Outgoing HTTP requests the component may make per run.",
+    },
+];
+
+/// Where a value came from, for messages and the `config` command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    Environment,
+    File(PathBuf),
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag => f.write_str("command line"),
+            Source::Environment => f.write_str("environment"),
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// The raw values with their sources, before parsing.
+pub struct Values {
+    values: BTreeMap<&'static str, (String, Source)>,
+}
+
+impl Values {
+    /// Resolves every setting. `flags` holds command-line values by key;
+    /// `env` looks up environment variables (a parameter so tests need not
+    /// touch the process environment).
+    pub fn resolve(
+        flags: &BTreeMap<&'static str, String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let dirs_value = flags
+            .get(CONFIG_DIRS)
+            .cloned()
+            .or_else(|| env(CONFIG_DIRS))
+            .unwrap_or_else(|| DEFAULT_CONFIG_DIRS.to_string());
+        let dirs: Vec<PathBuf> = std::env::split_paths(&dirs_value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        let mut values = BTreeMap::new();
+        for setting in SETTINGS {
+            let value = if let Some(value) = flags.get(setting.key) {
+                (value.clone(), Source::Flag)
+            } else if let Some(value) = env(setting.key) {
+                (value, Source::Environment)
+            } else if let Some((value, path)) = from_dirs(&dirs, setting.key)? {
+                (value, Source::File(path))
+            } else {
+                (setting.default.to_string(), Source::Default)
+            };
+            values.insert(setting.key, value);
+        }
+        Ok(Self { values })
+    }
+
+    pub fn get(&self, key: &str) -> (&str, &Source) {
+        match self.values.get(key) {
+            Some((value, source)) => (value.trim(), source),
+            None => ("", &Source::Default),
+        }
+    }
+
+    fn invalid(&self, key: &str, expected: &str) -> anyhow::Error {
+        let (value, source) = self.get(key);
+        anyhow::anyhow!("{key}={value:?} (from {source}) is not valid: expected {expected}")
+    }
+
+    pub fn flag(&self, key: &str) -> anyhow::Result<bool> {
+        match self.get(key).0.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(self.invalid(key, "true or false")),
+        }
+    }
+
+    fn number(&self, key: &str, range: std::ops::RangeInclusive<u64>) -> anyhow::Result<u64> {
+        self.get(key)
+            .0
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                self.invalid(
+                    key,
+                    &format!("a whole number from {} to {}", range.start(), range.end()),
+                )
+            })
+    }
+
+    fn path(&self, key: &str) -> Option<PathBuf> {
+        let value = self.get(key).0;
+        (!value.is_empty()).then(|| PathBuf::from(value))
+    }
+}
+
+/// A setting's value from the config directories; the last directory
+/// holding it wins.
+fn from_dirs(dirs: &[PathBuf], key: &str) -> anyhow::Result<Option<(String, PathBuf)>> {
+    let mut found = None;
+    for dir in dirs {
+        let path = dir.join(key);
+        match std::fs::read_to_string(&path) {
+            Ok(value) => found = Some((value, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // A directory that is not there (no user ConfigMap) is normal.
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {}
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("cannot read setting file {}", path.display())));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Whether the run is enabled: checked before anything else is parsed or
+/// read, so a disabled run does nothing at all.
+pub fn enabled(values: &Values) -> anyhow::Result<bool> {
+    values.flag(ENABLED)
+}
+
+/// The parsed settings of a run.
+#[derive(Debug)]
+pub struct Config {
+    pub endpoint: String,
+    pub authority: Authority,
+    pub field_mode: FieldMode,
+    pub component: Option<PathBuf>,
+    pub facts: Option<PathBuf>,
+    pub dry_run: bool,
+    pub kubeconfig: Option<PathBuf>,
+    pub api_deadline: Duration,
+    pub page_size: u32,
+    pub limits: Limits,
+}
+
+impl Config {
+    pub fn parse(values: &Values) -> anyhow::Result<Self> {
+        let endpoint = values.get(ENDPOINT).0.to_string();
+        let authority = Authority::of_endpoint(&endpoint).map_err(|reason| {
+            anyhow::anyhow!("{ENDPOINT} (from {}): {reason}", values.get(ENDPOINT).1)
+        })?;
+        let field_mode = match values.get(FIELD_MODE).0 {
+            "minimal" => FieldMode::Minimal,
+            "standard" => FieldMode::Standard,
+            _ => return Err(values.invalid(FIELD_MODE, "minimal or standard")),
+        };
+        let limits = Limits {
+            memory_bytes: (values.number(MEMORY_LIMIT, 1..=4096)? as usize) << 20,
+            component_deadline: Duration::from_secs(values.number(DEADLINE, 1..=3600)?),
+            max_requests: values.number(MAX_REQUESTS, 0..=100)? as u32,
+            ..Limits::default()
+        };
+        Ok(Self {
+            endpoint,
+            authority,
+            field_mode,
+            component: values.path(COMPONENT),
+            facts: values.path(FACTS),
+            dry_run: values.flag(DRY_RUN)?,
+            kubeconfig: values.path(KUBECONFIG),
+            api_deadline: Duration::from_secs(values.number(API_DEADLINE, 1..=600)?),
+            page_size: values.number(PAGE_SIZE, 1..=10_000)? as u32,
+            limits,
+        })
+    }
+}
+
+/// The log level, read on its own so logging is set up before anything else.
+pub fn log_level(values: &Values) -> anyhow::Result<tracing::Level> {
+    match values.get(LOG_LEVEL).0.to_ascii_lowercase().as_str() {
+        "error" => Ok(tracing::Level::ERROR),
+        "warn" | "warning" => Ok(tracing::Level::WARN),
+        "info" => Ok(tracing::Level::INFO),
+        "debug" => Ok(tracing::Level::DEBUG),
+        "trace" => Ok(tracing::Level::TRACE),
+        _ => Err(values.invalid(LOG_LEVEL, "error, warn, info or debug")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(flags: &[(&'static str, &str)], env: &[(&str, &str)]) -> Values {
+        let flags = flags.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let env: BTreeMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Values::resolve(&flags, |key| env.get(key).cloned()).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let values = resolve(&[], &[(CONFIG_DIRS, "/nonexistent")]);
+        let config = Config::parse(&values).unwrap();
+        assert_eq!(config.endpoint, DEFAULT_ENDPOINT);
+        assert_eq!(config.field_mode, FieldMode::Minimal);
+        assert!(enabled(&values).unwrap());
+        assert!(!config.dry_run);
+        assert_eq!(values.get(ENDPOINT).1, &Source::Default);
+    }
+
+    #[test]
+    fn flag_beats_environment_beats_files_later_dir_wins() {
+        let base = std::env::temp_dir().join(format!("ur-config-test-{}", std::process::id()));
+        let (packaged, user) = (base.join("packaged"), base.join("user"));
+        std::fs::create_dir_all(&packaged).unwrap();
+        std::fs::create_dir_all(&user).unwrap();
+        std::fs::write(packaged.join(ENDPOINT), "https://packaged.example/v1\n").unwrap();
+        std::fs::write(packaged.join(FIELD_MODE), "standard").unwrap();
+        std::fs::write(packaged.join(DRY_RUN), "true").unwrap();
+        std::fs::write(user.join(ENDPOINT), "https://user.example/v1").unwrap();
+        std::fs::write(user.join(ENABLED), "false").unwrap();
+        let dirs = format!(
+            "{}:{}:{}",
+            packaged.display(),
+            base.join("missing").display(),
+            user.display()
+        );
+
+        let values = resolve(&[], &[(CONFIG_DIRS, &dirs)]);
+        assert_eq!(values.get(ENDPOINT).0, "https://user.example/v1");
+        assert_eq!(values.get(ENDPOINT).1, &Source::File(user.join(ENDPOINT)));
+        assert_eq!(values.get(FIELD_MODE).0, "standard");
+        assert!(!enabled(&values).unwrap());
+
+        let values = resolve(
+            &[],
+            &[
+                (CONFIG_DIRS, &dirs),
+                (ENDPOINT, "https://env.example/v1"),
+                (ENABLED, "true"),
+            ],
+        );
+        assert_eq!(values.get(ENDPOINT).0, "https://env.example/v1");
+        assert!(enabled(&values).unwrap());
+
+        let values = resolve(
+            &[(ENDPOINT, "http://flag.example/v1")],
+            &[(CONFIG_DIRS, &dirs), (ENDPOINT, "https://env.example/v1")],
+        );
+        assert_eq!(
+            values.get(ENDPOINT),
+            ("http://flag.example/v1", &Source::Flag)
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting_its_source_and_what_is_expected() {
+        let values = resolve(&[], &[(CONFIG_DIRS, ""), (ENABLED, "maybe")]);
+        assert_eq!(
+            enabled(&values).unwrap_err().to_string(),
+            "UPGRADE_RESPONDER_ENABLED=\"maybe\" (from environment) is not valid: expected true or false"
+        );
+        let values = resolve(&[], &[(CONFIG_DIRS, ""), (ENDPOINT, "ftp://x/y")]);
+        assert_eq!(
+            Config::parse(&values).unwrap_err().to_string(),
+            "UPGRADE_RESPONDER_ENDPOINT (from environment): endpoint \"ftp://x/y\" must be an http or https URL, not ftp:"
+        );
+        let values = resolve(&[], &[(CONFIG_DIRS, ""), (MEMORY_LIMIT, "0")]);
+        assert!(
+            Config::parse(&values)
+                .unwrap_err()
+                .to_string()
+                .contains("a whole number from 1 to 4096")
+        );
+    }
+
+    /// The README's configuration table is the operator's reference: every
+    /// setting must be in it with its default and an example.
+    #[test]
+    fn readme_documents_every_setting_with_default_and_example() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        for setting in SETTINGS {
+            let row = readme
+                .lines()
+                .find(|line| line.starts_with(&format!("| `{}`", setting.key)))
+                .unwrap_or_else(|| panic!("README.md has no table row for {}", setting.key));
+            let default = if setting.default.is_empty() {
+                "(empty)".to_string()
+            } else {
+                format!("`{}`", setting.default)
+            };
+            assert!(
+                row.contains(&default),
+                "{}: no default {default}: {row}",
+                setting.key
+            );
+            let example = format!("`{}`", setting.example);
+            assert!(
+                row.contains(&example),
+                "{}: no example {example}: {row}",
+                setting.key
+            );
+        }
+    }
+}

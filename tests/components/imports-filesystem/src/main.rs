@@ -1,0 +1,16 @@
+//! Hostile: reads the service-account token, which needs wasi:filesystem.
+//! The host must refuse it before it runs, naming the import.
+
+use reporter_sdk::{ClusterFacts, Payload, Reporter, Settings};
+
+struct ReadsFiles;
+
+impl Reporter for ReadsFiles {
+    fn payload(_facts: &ClusterFacts, _settings: &Settings) -> Result<Payload, String> {
+        let token = std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/token")
+            .unwrap_or_default();
+        Ok(Payload::new("v0").tag("token", &token))
+    }
+}
+
+reporter_sdk::component!(ReadsFiles);

@@ -1,0 +1,132 @@
+//! Running the host binary against fixtures and stand-ins.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ur_test_support::{ApiOptions, ApiServer};
+
+/// The fixture clusters (tests/fixtures/clusters/*).
+pub const CLUSTERS: [&str; 4] = ["k3s-single", "k3s-ha", "rke2-canal", "k3s-gpu"];
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn cluster_dir(cluster: &str) -> PathBuf {
+    workspace().join("tests/fixtures/clusters").join(cluster)
+}
+
+pub fn facts_file(cluster: &str) -> PathBuf {
+    workspace()
+        .join("tests/fixtures/facts")
+        .join(format!("{cluster}.json"))
+}
+
+/// The exact body the default component sends for each fixture cluster
+/// (seed 000's payload).
+pub fn k3s_payload(cluster: &str) -> &'static str {
+    match cluster {
+        "k3s-single" => {
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0}}"#
+        }
+        "k3s-ha" => {
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2}}"#
+        }
+        "rke2-canal" => {
+            r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2}}"#
+        }
+        "k3s-gpu" => {
+            r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3}}"#
+        }
+        other => panic!("no expected payload for {other}"),
+    }
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ur-e2e-{}-{name}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fixture cluster served by the API stand-in, with a kubeconfig for it.
+pub struct Cluster {
+    pub api: ApiServer,
+    pub kubeconfig: PathBuf,
+    _dir: TempDir,
+}
+
+impl Cluster {
+    pub fn start(name: &str) -> Self {
+        Self::start_with(name, ApiOptions::default())
+    }
+
+    pub fn start_with(name: &str, options: ApiOptions) -> Self {
+        let api = ApiServer::start(&cluster_dir(name), options).unwrap();
+        let dir = TempDir::new(name);
+        let kubeconfig = dir.path().join("kubeconfig");
+        api.write_kubeconfig(&kubeconfig).unwrap();
+        Self {
+            api,
+            kubeconfig,
+            _dir: dir,
+        }
+    }
+}
+
+/// One run of the host binary.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Ran {
+    /// The log lines at or above `level` (INFO, WARN, ERROR).
+    pub fn log_lines(&self, level: &str) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.contains(&format!(" {level} ")))
+            .collect()
+    }
+}
+
+/// The host binary with a clean environment: no settings, no kubeconfig,
+/// no config directories, unless a test adds them.
+pub fn host() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_upgrade-responder"));
+    command
+        .env_clear()
+        .env("UPGRADE_RESPONDER_CONFIG_DIRS", "")
+        .stdin(Stdio::null());
+    command
+}
+
+pub fn run(command: &mut Command) -> Ran {
+    let started = Instant::now();
+    let output = command.output().expect("the host binary runs");
+    Ran {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}

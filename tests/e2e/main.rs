@@ -1,0 +1,7 @@
+//! End-to-end tests: the real host binary, the real components, the
+//! in-process Kubernetes API and upgrade-responder stand-ins.
+
+mod common;
+mod failures;
+mod pipeline;
+mod wasmtime_run;

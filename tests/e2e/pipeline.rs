@@ -1,0 +1,351 @@
+//! The whole job on each fixture cluster: API stand-in -> host -> component
+//! -> upgrade-responder stand-in.
+
+use ur_test_support::{ApiOptions, Behaviour, Responder, ResponseConfig, Rule};
+
+use crate::common::{CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, run};
+
+fn responder_for(cluster: &str) -> Responder {
+    let config = if cluster.starts_with("rke2") {
+        ResponseConfig::rke2_default()
+    } else {
+        ResponseConfig::k3s_default()
+    };
+    Responder::start(Behaviour::Normal(config)).unwrap()
+}
+
+#[test]
+fn each_fixture_cluster_reports_the_exact_design_record_payload() {
+    for cluster in CLUSTERS {
+        let api = Cluster::start(cluster);
+        let responder = responder_for(cluster);
+        let ran = run(host()
+            .arg("--kubeconfig")
+            .arg(&api.kubeconfig)
+            .arg("--endpoint")
+            .arg(responder.url()));
+
+        assert_eq!(ran.code, 0, "{cluster}: {}", ran.stderr);
+        let received = responder.received();
+        assert_eq!(received.len(), 1, "{cluster}: exactly one report");
+        let report = &received[0];
+        assert_eq!(report.method, "POST");
+        assert_eq!(report.path, "/v1/checkupgrade");
+        assert_eq!(
+            String::from_utf8_lossy(&report.body),
+            k3s_payload(cluster),
+            "{cluster}"
+        );
+        assert_eq!(report.header("content-type"), Some("application/json"));
+        assert_eq!(
+            report.header("user-agent"),
+            Some(concat!("upgrade-responder/", env!("CARGO_PKG_VERSION")))
+        );
+        let stored = report.stored.as_ref().expect("the server stores the point");
+        assert!(
+            stored.dropped.is_empty(),
+            "{cluster}: server dropped {:?}",
+            stored.dropped
+        );
+        assert_eq!(
+            stored.tags.keys().collect::<Vec<_>>(),
+            ["app_version", "clusteruuid", "kubernetes_version"]
+        );
+        assert!(
+            api.api
+                .requests()
+                .iter()
+                .all(|r| r.token_ok && r.status == 200)
+        );
+
+        // One summary line at the default level, naming what an operator needs.
+        let info = ran.log_lines("INFO");
+        assert_eq!(info.len(), 1, "{cluster}: {}", ran.stderr);
+        assert!(info[0].contains("report sent: status=200"), "{}", info[0]);
+        assert!(
+            info[0].contains(&format!("endpoint={}", responder.url())),
+            "{}",
+            info[0]
+        );
+        assert!(ran.log_lines("WARN").is_empty(), "{}", ran.stderr);
+    }
+}
+
+#[test]
+fn the_summary_line_reports_the_answer_and_never_a_downgrade() {
+    let api = Cluster::start("k3s-ha");
+    let responder = responder_for("k3s-ha");
+    let ran = run(host()
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig)
+        .arg("--endpoint")
+        .arg(responder.url()));
+    let info = ran.log_lines("INFO");
+    assert!(info[0].contains("latest=v1.32.2+k3s1"), "{}", info[0]);
+    assert!(
+        info[0].contains("upgrade_available=v1.32.2+k3s1"),
+        "{}",
+        info[0]
+    );
+    assert!(info[0].contains("next_report_minutes="), "{}", info[0]);
+
+    // k3s-gpu already runs v1.32.2+k3s1, the newest offered: no upgrade.
+    let api = Cluster::start("k3s-gpu");
+    let ran = run(host()
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig)
+        .arg("--endpoint")
+        .arg(responder.url()));
+    let info = ran.log_lines("INFO");
+    assert!(info[0].contains("upgrade_available=none"), "{}", info[0]);
+}
+
+#[test]
+fn facts_command_prints_exactly_the_shipped_fixture_for_each_cluster() {
+    for cluster in CLUSTERS {
+        let api = Cluster::start(cluster);
+        let ran = run(host().arg("facts").arg("--kubeconfig").arg(&api.kubeconfig));
+        assert_eq!(ran.code, 0, "{cluster}: {}", ran.stderr);
+        let printed: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+        let shipped: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(facts_file(cluster)).unwrap()).unwrap();
+        assert_eq!(printed, shipped, "{cluster}");
+    }
+}
+
+#[test]
+fn dry_run_prints_the_exact_bytes_and_sends_nothing() {
+    let api = Cluster::start("k3s-ha");
+    let responder = responder_for("k3s-ha");
+    let ran = run(host()
+        .arg("--dry-run")
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig)
+        .arg("--endpoint")
+        .arg(responder.url()));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(ran.stdout, format!("{}\n", k3s_payload("k3s-ha")));
+    assert_eq!(responder.connection_count(), 0);
+    let info = ran.log_lines("INFO");
+    assert_eq!(info.len(), 2, "{}", ran.stderr);
+    assert!(
+        info[0].contains(
+            "sandbox granted: no HTTP (dry run), 1 request(s), 32 MiB memory, 30 s deadline"
+        ),
+        "{}",
+        info[0]
+    );
+    assert!(
+        info[0].contains("imports: cli/environment, cli/exit, "),
+        "{}",
+        info[0]
+    );
+    assert!(info[0].contains(", http/outgoing-handler, "), "{}", info[0]);
+    assert!(
+        info[1].contains("dry run: payload printed, nothing sent"),
+        "{}",
+        info[1]
+    );
+}
+
+#[test]
+fn facts_from_a_file_give_the_same_payload_as_the_cluster() {
+    for cluster in CLUSTERS {
+        let ran = run(host()
+            .arg("--dry-run")
+            .arg("--facts")
+            .arg(facts_file(cluster)));
+        assert_eq!(ran.code, 0, "{cluster}: {}", ran.stderr);
+        assert_eq!(
+            ran.stdout,
+            format!("{}\n", k3s_payload(cluster)),
+            "{cluster}"
+        );
+    }
+}
+
+#[test]
+fn opted_out_contacts_neither_the_api_nor_the_endpoint() {
+    let api = Cluster::start("k3s-ha");
+    let responder = responder_for("k3s-ha");
+    // Even with settings that would fail, nothing else is looked at.
+    let ran = run(host()
+        .env("UPGRADE_RESPONDER_ENABLED", "false")
+        .env("UPGRADE_RESPONDER_COMPONENT", "/nonexistent.wasm")
+        .env("UPGRADE_RESPONDER_ENDPOINT", responder.url())
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(api.api.connection_count(), 0);
+    assert_eq!(responder.connection_count(), 0);
+    assert!(ran.stdout.is_empty());
+    let info = ran.log_lines("INFO");
+    assert_eq!(info.len(), 1);
+    assert!(
+        info[0].contains("disabled (UPGRADE_RESPONDER_ENABLED=false from environment): nothing read, nothing sent"),
+        "{}",
+        info[0]
+    );
+}
+
+#[test]
+fn opt_out_from_a_mounted_configmap_overrides_the_packaged_default() {
+    let dirs = TempDir::new("configmaps");
+    let (packaged, user) = (dirs.path().join("defaults"), dirs.path().join("overrides"));
+    std::fs::create_dir_all(&packaged).unwrap();
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(packaged.join("UPGRADE_RESPONDER_ENABLED"), "true").unwrap();
+    std::fs::write(user.join("UPGRADE_RESPONDER_ENABLED"), "false\n").unwrap();
+    let api = Cluster::start("k3s-single");
+    let responder = responder_for("k3s-single");
+    let ran = run(host()
+        .env(
+            "UPGRADE_RESPONDER_CONFIG_DIRS",
+            format!("{}:{}", packaged.display(), user.display()),
+        )
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig)
+        .arg("--endpoint")
+        .arg(responder.url()));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(api.api.connection_count(), 0);
+    assert_eq!(responder.connection_count(), 0);
+    assert!(ran.stderr.contains(&format!(
+        "disabled (UPGRADE_RESPONDER_ENABLED=false from {}/UPGRADE_RESPONDER_ENABLED)",
+        user.display()
+    )));
+
+    // An explicit environment variable beats both ConfigMaps.
+    let ran = run(host()
+        .env(
+            "UPGRADE_RESPONDER_CONFIG_DIRS",
+            format!("{}:{}", packaged.display(), user.display()),
+        )
+        .env("UPGRADE_RESPONDER_ENABLED", "true")
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig)
+        .arg("--endpoint")
+        .arg(responder.url()));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(responder.received().len(), 1);
+}
+
+#[test]
+fn nodes_are_listed_in_pages_and_the_result_is_the_same() {
+    let api = Cluster::start_with(
+        "k3s-ha",
+        ApiOptions {
+            rules: Some(Rule::client_minimum()),
+            ..ApiOptions::default()
+        },
+    );
+    let ran = run(host()
+        .env("UPGRADE_RESPONDER_PAGE_SIZE", "2")
+        .arg("--dry-run")
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(ran.stdout, format!("{}\n", k3s_payload("k3s-ha")));
+    let node_pages: Vec<_> = api
+        .api
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/nodes")
+        .collect();
+    assert_eq!(node_pages.len(), 3, "5 nodes in pages of 2");
+    assert!(
+        node_pages
+            .iter()
+            .all(|r| r.query_param("limit").as_deref() == Some("2"))
+    );
+    assert!(node_pages[0].query_param("continue").is_none());
+    assert!(
+        node_pages[1..]
+            .iter()
+            .all(|r| r.query_param("continue").is_some())
+    );
+    assert!(
+        api.api.requests().iter().all(|r| r.status == 200),
+        "the minimum RBAC suffices"
+    );
+}
+
+#[test]
+fn configuration_errors_exit_2_with_the_setting_named() {
+    let ran = run(host().env("UPGRADE_RESPONDER_ENDPOINT", "ftp://example.com/x"));
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr.contains(
+            "UPGRADE_RESPONDER_ENDPOINT (from environment): endpoint \"ftp://example.com/x\" must be an http or https URL"
+        ),
+        "{}",
+        ran.stderr
+    );
+    let ran = run(host().env("UPGRADE_RESPONDER_FIELD_MODE", "everything"));
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr.contains(
+            "UPGRADE_RESPONDER_FIELD_MODE=\"everything\" (from environment) is not valid"
+        )
+    );
+    let ran = run(host()
+        .arg("--facts")
+        .arg("/nonexistent/facts.json")
+        .arg("--dry-run"));
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr
+            .contains("cannot read facts file /nonexistent/facts.json"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn an_api_that_fails_ends_in_a_warning_and_exit_0() {
+    let api = Cluster::start_with(
+        "k3s-single",
+        ApiOptions {
+            fail_with: Some(503),
+            ..ApiOptions::default()
+        },
+    );
+    let responder = responder_for("k3s-single");
+    let ran = run(host()
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig)
+        .arg("--endpoint")
+        .arg(responder.url()));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(responder.connection_count(), 0);
+    let warn = ran.log_lines("WARN");
+    assert_eq!(warn.len(), 1, "{}", ran.stderr);
+    assert!(warn[0].contains("report not sent: cannot read the cluster facts: Kubernetes API request failed: GET /version"), "{}", warn[0]);
+}
+
+#[test]
+fn missing_permission_for_nodes_names_the_rbac_fix() {
+    let rules: Vec<Rule> = Rule::client_minimum()
+        .into_iter()
+        .filter(|rule| !matches!(rule, Rule::Resource { resources, .. } if resources.iter().any(|r| r == "nodes")))
+        .collect();
+    let api = Cluster::start_with(
+        "k3s-single",
+        ApiOptions {
+            rules: Some(rules),
+            ..ApiOptions::default()
+        },
+    );
+    let ran = run(host()
+        .arg("--dry-run")
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.is_empty());
+    let warn = ran.log_lines("WARN");
+    assert!(
+        warn[0].contains("list nodes (the service account lacks this permission"),
+        "{}",
+        warn[0]
+    );
+}

@@ -1,0 +1,605 @@
+//! The Kubernetes API server stand-in.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::background::Background;
+use crate::rbac::{self, Rule};
+use crate::{lock, query, tls};
+
+/// The user the token authenticates as, in Forbidden messages.
+pub const DEFAULT_USER: &str = "system:serviceaccount:kube-system:upgrade-responder";
+
+/// How the API server stand-in behaves.
+#[derive(Clone, Debug, Default)]
+pub struct ApiOptions {
+    /// `None`: every authenticated request is allowed. `Some(rules)`: allowed
+    /// only if a rule grants it, as RBAC does; otherwise 403.
+    pub rules: Option<Vec<Rule>>,
+    /// Lists answer at most this many items per page when the client sends
+    /// `limit` (the real server may return fewer than asked).
+    pub page_size_cap: Option<usize>,
+    /// Answer every request with this status (and the matching Status body).
+    pub fail_with: Option<u16>,
+    /// Wait this long before every response.
+    pub delay: Option<Duration>,
+    /// The user name in Forbidden messages; `None` = [`DEFAULT_USER`].
+    pub user: Option<String>,
+}
+
+/// One request the stand-in received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiRequest {
+    pub method: String,
+    pub path: String,
+    /// The raw query string, without `?` (empty when none).
+    pub query: String,
+    /// Header names are lower case.
+    pub headers: Vec<(String, String)>,
+    /// Whether `Authorization: Bearer <token>` carried the right token.
+    pub token_ok: bool,
+    /// The status code answered.
+    pub status: u16,
+}
+
+impl ApiRequest {
+    /// The first value of a query parameter, decoded.
+    pub fn query_param(&self, key: &str) -> Option<String> {
+        query::get(&query::parse(&self.query), key).map(str::to_string)
+    }
+
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTPS Kubernetes API server stand-in serving fixture files.
+pub struct ApiServer {
+    background: Background,
+    token: String,
+    ca_pem: String,
+    ca_der: rustls::pki_types::CertificateDer<'static>,
+    state: Arc<State>,
+}
+
+struct Fixtures {
+    version: Option<Value>,
+    kube_system: Option<Value>,
+    nodes: Option<Value>,
+    deployments: Option<Value>,
+    daemonsets: Option<Value>,
+}
+
+struct State {
+    token: String,
+    user: String,
+    options: ApiOptions,
+    fixtures: Fixtures,
+    requests: Mutex<Vec<ApiRequest>>,
+}
+
+fn load(dir: &Path, file: &str) -> anyhow::Result<Option<Value>> {
+    let path = dir.join(file);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let v: Value = serde_json::from_slice(&bytes)
+                .with_context(|| format!("parsing {}", path.display()))?;
+            Ok(Some(v))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+impl ApiServer {
+    /// Loads the fixtures in `fixture_dir` (`version.json`, `kube-system.json`,
+    /// `nodes.json`, `deployments.json`, `daemonsets.json`; a missing file
+    /// makes its route answer 404) and starts serving HTTPS on 127.0.0.1.
+    pub fn start(fixture_dir: &Path, options: ApiOptions) -> anyhow::Result<ApiServer> {
+        let fixtures = Fixtures {
+            version: load(fixture_dir, "version.json")?,
+            kube_system: load(fixture_dir, "kube-system.json")?,
+            nodes: load(fixture_dir, "nodes.json")?,
+            deployments: load(fixture_dir, "deployments.json")?,
+            daemonsets: load(fixture_dir, "daemonsets.json")?,
+        };
+        for (name, list) in [
+            ("nodes.json", &fixtures.nodes),
+            ("deployments.json", &fixtures.deployments),
+            ("daemonsets.json", &fixtures.daemonsets),
+        ] {
+            if let Some(list) = list
+                && !list.get("items").is_some_and(Value::is_array)
+            {
+                anyhow::bail!("{name} in {} has no items array", fixture_dir.display());
+            }
+        }
+        let mut raw = [0u8; 24];
+        crate::random_bytes(&mut raw)?;
+        let token = raw.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let tls = tls::generate()?;
+        let state = Arc::new(State {
+            token: token.clone(),
+            user: options
+                .user
+                .clone()
+                .unwrap_or_else(|| DEFAULT_USER.to_string()),
+            options,
+            fixtures,
+            requests: Mutex::new(Vec::new()),
+        });
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+        let conn_state = state.clone();
+        let background = Background::start("kube-apiserver-stand-in", move |tcp| {
+            let acceptor = acceptor.clone();
+            let state = conn_state.clone();
+            async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            }
+        })?;
+        Ok(ApiServer {
+            background,
+            token,
+            ca_pem: tls.ca_pem,
+            ca_der: tls.ca_der,
+            state,
+        })
+    }
+
+    /// `https://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("https://{}", self.background.addr())
+    }
+
+    /// The bearer token the server accepts.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The PEM of the CA that signed the server certificate.
+    pub fn ca_pem(&self) -> String {
+        self.ca_pem.clone()
+    }
+
+    /// The DER of the CA that signed the server certificate.
+    pub fn ca_der(&self) -> Vec<u8> {
+        self.ca_der.to_vec()
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<ApiRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connection_count(&self) -> usize {
+        self.background.connection_count()
+    }
+
+    /// The kubeconfig YAML for this server (context `stand-in`, namespace
+    /// kube-system, token auth, CA inline).
+    pub fn kubeconfig(&self) -> String {
+        let ca = base64::engine::general_purpose::STANDARD.encode(self.ca_pem.as_bytes());
+        format!(
+            "apiVersion: v1\n\
+             kind: Config\n\
+             clusters:\n\
+             - name: stand-in\n  cluster:\n    server: \"{server}\"\n    certificate-authority-data: \"{ca}\"\n\
+             users:\n\
+             - name: stand-in\n  user:\n    token: \"{token}\"\n\
+             contexts:\n\
+             - name: stand-in\n  context:\n    cluster: stand-in\n    user: stand-in\n    namespace: kube-system\n\
+             current-context: stand-in\n\
+             preferences: {{}}\n",
+            server = self.url(),
+            token = self.token,
+        )
+    }
+
+    /// Writes [`ApiServer::kubeconfig`] to `path`.
+    pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
+        std::fs::write(path, self.kubeconfig())
+            .with_context(|| format!("writing kubeconfig {}", path.display()))
+    }
+}
+
+#[derive(Serialize)]
+struct StatusDetails {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    group: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    kind: String,
+}
+
+/// metav1.Status, with the real field order.
+#[derive(Serialize)]
+struct Status {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: BTreeMap<String, String>,
+    status: &'static str,
+    message: String,
+    reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<StatusDetails>,
+    code: u16,
+}
+
+fn status(code: u16, reason: &str, message: String, details: Option<StatusDetails>) -> Status {
+    Status {
+        kind: "Status",
+        api_version: "v1",
+        metadata: BTreeMap::new(),
+        status: "Failure",
+        message,
+        reason: reason.to_string(),
+        details,
+        code,
+    }
+}
+
+fn empty_details() -> Option<StatusDetails> {
+    Some(StatusDetails {
+        name: String::new(),
+        group: String::new(),
+        kind: String::new(),
+    })
+}
+
+/// The Status the real server sends for an arbitrary error code.
+fn status_for_code(code: u16) -> Status {
+    let (reason, message) = match code {
+        400 => (
+            "BadRequest",
+            "the server rejected our request for an unknown reason",
+        ),
+        401 => ("Unauthorized", "Unauthorized"),
+        403 => ("Forbidden", "forbidden"),
+        404 => (
+            "NotFound",
+            "the server could not find the requested resource",
+        ),
+        405 => (
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        ),
+        409 => ("Conflict", "the server reported a conflict"),
+        410 => ("Expired", "the resource version is too old"),
+        422 => (
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        ),
+        429 => (
+            "TooManyRequests",
+            "the server has received too many requests and has asked us to try again later",
+        ),
+        500 => (
+            "InternalError",
+            "an error on the server (\"\") has prevented the request from succeeding",
+        ),
+        503 => (
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+        ),
+        504 => (
+            "Timeout",
+            "the server was unable to return a response in the time allotted, but may still be processing the request",
+        ),
+        _ => ("", "unknown"),
+    };
+    if code == 401 {
+        return status(401, reason, message.to_string(), None);
+    }
+    status(code, reason, message.to_string(), empty_details())
+}
+
+fn json_response(code: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn status_response(s: &Status) -> (u16, Vec<u8>) {
+    let body = serde_json::to_vec(s).unwrap_or_else(|_| b"{}".to_vec());
+    (s.code, body)
+}
+
+async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or("").to_string();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let token_ok = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|auth| bearer_token(auth) == Some(state.token.as_str()));
+    let (code, body) = answer(state, &method, &path, &raw_query, token_ok);
+    if let Some(d) = state.options.delay {
+        tokio::time::sleep(d).await;
+    }
+    lock(&state.requests).push(ApiRequest {
+        method,
+        path,
+        query: raw_query,
+        headers,
+        token_ok,
+        status: code,
+    });
+    json_response(code, body)
+}
+
+/// The bearer token authenticator: `Bearer <token>`, scheme case-insensitive.
+fn bearer_token(auth: &str) -> Option<&str> {
+    let mut parts = auth.splitn(3, ' ');
+    let scheme = parts.next()?;
+    let token = parts.next()?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return None;
+    }
+    Some(token)
+}
+
+fn answer(
+    state: &State,
+    method: &str,
+    path: &str,
+    raw_query: &str,
+    token_ok: bool,
+) -> (u16, Vec<u8>) {
+    if let Some(code) = state.options.fail_with {
+        return status_response(&status_for_code(code));
+    }
+    if !token_ok {
+        return status_response(&status_for_code(401));
+    }
+    let params = query::parse(raw_query);
+    let attrs = rbac::attributes(method, path, &params);
+    if let Some(rules) = &state.options.rules
+        && !rbac::allowed(rules, &attrs)
+    {
+        let details = if attrs.resource_request {
+            Some(StatusDetails {
+                name: attrs.name.clone(),
+                group: attrs.api_group.clone(),
+                kind: attrs.resource.clone(),
+            })
+        } else {
+            empty_details()
+        };
+        let msg = rbac::forbidden_message(&state.user, &attrs);
+        return status_response(&status(403, "Forbidden", msg, details));
+    }
+    if method != "GET" {
+        return status_response(&status_for_code(405));
+    }
+    match route(state, path) {
+        Route::Object(Some(v)) => (200, serde_json::to_vec(v).unwrap_or_default()),
+        Route::List(Some(list)) => match page(list, &params, state.options.page_size_cap) {
+            Ok(v) => (200, serde_json::to_vec(&v).unwrap_or_default()),
+            Err(msg) => status_response(&status(400, "BadRequest", msg, None)),
+        },
+        Route::ListItem(Some(list), name) => {
+            let item = list
+                .get("items")
+                .and_then(Value::as_array)
+                .and_then(|items| {
+                    items.iter().find(|i| {
+                        i.pointer("/metadata/name").and_then(Value::as_str) == Some(name.as_str())
+                    })
+                });
+            match item {
+                Some(i) => (200, serde_json::to_vec(i).unwrap_or_default()),
+                None => not_found_named(&attrs),
+            }
+        }
+        Route::ListItem(None, _) => not_found_named(&attrs),
+        Route::Object(None) if !attrs.name.is_empty() => not_found_named(&attrs),
+        _ => status_response(&status_for_code(404)),
+    }
+}
+
+fn not_found_named(a: &rbac::Attributes) -> (u16, Vec<u8>) {
+    let msg = format!(
+        "{} {:?} not found",
+        rbac::qualified_resource(&a.api_group, &a.resource),
+        a.name
+    );
+    status_response(&status(
+        404,
+        "NotFound",
+        msg,
+        Some(StatusDetails {
+            name: a.name.clone(),
+            group: a.api_group.clone(),
+            kind: a.resource.clone(),
+        }),
+    ))
+}
+
+enum Route<'a> {
+    Object(Option<&'a Value>),
+    List(Option<&'a Value>),
+    ListItem(Option<&'a Value>, String),
+    Unknown,
+}
+
+fn route<'a>(state: &'a State, path: &str) -> Route<'a> {
+    let f = &state.fixtures;
+    let trimmed = path.trim_end_matches('/');
+    let parts: Vec<&str> = trimmed.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["version"] => Route::Object(f.version.as_ref()),
+        ["api", "v1", "namespaces", "kube-system"] => Route::Object(f.kube_system.as_ref()),
+        ["api", "v1", "namespaces", _] => Route::Object(None),
+        ["api", "v1", "nodes"] => Route::List(f.nodes.as_ref()),
+        ["api", "v1", "nodes", name] => Route::ListItem(f.nodes.as_ref(), name.to_string()),
+        [
+            "apis",
+            "apps",
+            "v1",
+            "namespaces",
+            ns,
+            kind @ ("deployments" | "daemonsets"),
+            rest @ ..,
+        ] => {
+            let list = match (*ns, *kind) {
+                ("kube-system", "deployments") => f.deployments.as_ref(),
+                ("kube-system", _) => f.daemonsets.as_ref(),
+                // Other namespaces are empty in the fixtures.
+                _ => None,
+            };
+            match rest {
+                [] => Route::List(list),
+                [name] => Route::ListItem(list, name.to_string()),
+                _ => Route::Unknown,
+            }
+        }
+        _ => Route::Unknown,
+    }
+}
+
+/// The continue token: base64url(JSON), like the real storage layer's.
+#[derive(Serialize, serde::Deserialize)]
+struct ContinueToken {
+    v: String,
+    rv: i64,
+    start: String,
+}
+
+const TOKEN_VERSION: &str = "meta.k8s.io/v1";
+
+fn encode_continue(rv: i64, start: usize) -> String {
+    let t = ContinueToken {
+        v: TOKEN_VERSION.to_string(),
+        rv,
+        start: format!("{start:08}"),
+    };
+    let json = serde_json::to_vec(&t).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_continue(token: &str) -> Result<usize, String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .map_err(|e| format!("continue key is not valid: {e}"))?;
+    let t: ContinueToken =
+        serde_json::from_slice(&bytes).map_err(|e| format!("continue key is not valid: {e}"))?;
+    if t.v != TOKEN_VERSION {
+        return Err(format!(
+            "continue key is not valid: server does not recognize this encoded key version {:?}",
+            t.v
+        ));
+    }
+    if t.rv == 0 {
+        return Err(format!(
+            "continue key is not valid: incorrect encoded start resourceVersion (version {TOKEN_VERSION})"
+        ));
+    }
+    t.start
+        .parse::<usize>()
+        .map_err(|_| "continue key is not valid: encoded start key is not valid".to_string())
+}
+
+/// A page of `list` for the `limit`/`continue` query parameters.
+fn page(list: &Value, params: &[(String, String)], cap: Option<usize>) -> Result<Value, String> {
+    let items = list
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let rv = list
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|rv| *rv > 0)
+        .unwrap_or(1);
+    let limit = match query::get(params, "limit") {
+        None | Some("") => 0,
+        Some(s) => s
+            .parse::<i64>()
+            .map_err(|e| format!("strconv.ParseInt: parsing {s:?}: {e}"))?,
+    };
+    let start = match query::get(params, "continue") {
+        None | Some("") => 0,
+        Some(token) => {
+            if query::get(params, "resourceVersion").is_some_and(|v| !v.is_empty() && v != "0") {
+                return Err(
+                    "specifying resource version is not allowed when using continue".into(),
+                );
+            }
+            decode_continue(token)?
+        }
+    };
+    let start = start.min(items.len());
+    let mut out = list.clone();
+    let end = if limit > 0 {
+        let mut n = usize::try_from(limit).unwrap_or(usize::MAX);
+        if let Some(cap) = cap {
+            n = n.min(cap.max(1));
+        }
+        start.saturating_add(n).min(items.len())
+    } else {
+        items.len()
+    };
+    let page_items: Vec<Value> = items[start..end].to_vec();
+    let remaining = items.len() - end;
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert("items".into(), Value::Array(page_items));
+        let meta = obj
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(meta) = meta.as_object_mut() {
+            meta.remove("continue");
+            meta.remove("remainingItemCount");
+            if remaining > 0 {
+                meta.insert("continue".into(), Value::String(encode_continue(rv, end)));
+                meta.insert("remainingItemCount".into(), Value::from(remaining));
+            }
+        }
+    }
+    Ok(out)
+}
