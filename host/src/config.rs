@@ -45,6 +45,7 @@ pub const CONFIG_DIRS: &str = "UPGRADE_RESPONDER_CONFIG_DIRS";
 pub const MEMORY_LIMIT: &str = "UPGRADE_RESPONDER_MEMORY_LIMIT_MIB";
 pub const DEADLINE: &str = "UPGRADE_RESPONDER_DEADLINE_SECONDS";
 pub const MAX_REQUESTS: &str = "UPGRADE_RESPONDER_MAX_REQUESTS";
+pub const SPREAD: &str = "UPGRADE_RESPONDER_SPREAD_SECONDS";
 
 pub const SETTINGS: &[Setting] = &[
     Setting {
@@ -100,6 +101,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "200",
         example: "500",
         help: "Objects per list request (nodes, workloads); memory stays flat as clusters grow.",
+    },
+    Setting {
+        key: SPREAD,
+        default: "0",
+        example: "900",
+        help: "Wait a delay from 0 to this many seconds, fixed per cluster (derived from the kube-system UID), before reporting, so a fleet on one schedule does not report in the same second. Not applied in a dry run.",
     },
     Setting {
         key: LOG_LEVEL,
@@ -268,6 +275,7 @@ pub struct Config {
     pub kubeconfig: Option<PathBuf>,
     pub api_deadline: Duration,
     pub page_size: u32,
+    pub spread: Duration,
     pub limits: Limits,
 }
 
@@ -298,6 +306,7 @@ impl Config {
             kubeconfig: values.path(KUBECONFIG),
             api_deadline: Duration::from_secs(values.number(API_DEADLINE, 1..=600)?),
             page_size: values.number(PAGE_SIZE, 1..=10_000)? as u32,
+            spread: Duration::from_secs(values.number(SPREAD, 0..=86_400)?),
             limits,
         })
     }

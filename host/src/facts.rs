@@ -51,7 +51,30 @@ pub fn node(node: &Node) -> NodeFacts {
             .map_or(0, |cores| (cores * 1000.0).round() as u64),
         allocatable_memory_bytes: quantity("memory").map_or(0, |bytes| bytes.round() as u64),
         gpus: allocatable.map(gpus).unwrap_or_default(),
+        selinux: selinux(node.metadata.annotations.as_ref()),
     }
+}
+
+/// The annotations where K3s and RKE2 record a node's command-line flags
+/// (a JSON array of strings, config-file settings included).
+const NODE_ARGS_ANNOTATIONS: [&str; 2] = ["k3s.io/node-args", "rke2.io/node-args"];
+
+/// Whether `--selinux` is on in the node's recorded flags. Only this
+/// boolean leaves: the flags also hold addresses and names.
+fn selinux(annotations: Option<&BTreeMap<String, String>>) -> Option<bool> {
+    let raw = NODE_ARGS_ANNOTATIONS
+        .iter()
+        .find_map(|key| annotations?.get(*key))?;
+    let args: Vec<String> = serde_json::from_str(raw).ok()?;
+    let mut enabled = false;
+    for arg in &args {
+        match arg.as_str() {
+            "--selinux" | "--selinux=true" => enabled = true,
+            "--selinux=false" => enabled = false,
+            _ => {}
+        }
+    }
+    Some(enabled)
 }
 
 /// Known roles from `node-role.kubernetes.io/<role>` label keys; a custom
@@ -297,6 +320,31 @@ mod tests {
             [NodeRole::ControlPlane, NodeRole::Master, NodeRole::Other]
         );
         assert!(roles(None).is_empty());
+    }
+
+    #[test]
+    fn selinux_comes_from_the_recorded_flags_only() {
+        let annotations = |key: &str, value: &str| -> BTreeMap<String, String> {
+            [(key.to_string(), value.to_string())].into_iter().collect()
+        };
+        let on = annotations(
+            "rke2.io/node-args",
+            r#"["server","--selinux","--tls-san","x.example"]"#,
+        );
+        assert_eq!(selinux(Some(&on)), Some(true));
+        let off = annotations(
+            "k3s.io/node-args",
+            r#"["server","--selinux=true","--selinux=false"]"#,
+        );
+        assert_eq!(selinux(Some(&off)), Some(false));
+        let plain = annotations("k3s.io/node-args", r#"["agent"]"#);
+        assert_eq!(selinux(Some(&plain)), Some(false));
+        assert_eq!(selinux(Some(&annotations("other", "x"))), None);
+        assert_eq!(
+            selinux(Some(&annotations("k3s.io/node-args", "not json"))),
+            None
+        );
+        assert_eq!(selinux(None), None);
     }
 
     #[test]

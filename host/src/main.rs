@@ -267,6 +267,16 @@ async fn run_async(config: &Config, started: Instant) -> u8 {
         },
     };
 
+    if !config.dry_run && !config.spread.is_zero() {
+        let delay = spread_delay(&facts.cluster_uuid, config.spread);
+        tracing::debug!(
+            "waiting {} s before reporting ({})",
+            delay.as_secs(),
+            config::SPREAD
+        );
+        tokio::time::sleep(delay).await;
+    }
+
     let settings = Settings {
         endpoint: config.endpoint.clone(),
         field_mode: config.field_mode,
@@ -350,6 +360,17 @@ async fn run_async(config: &Config, started: Instant) -> u8 {
             exit::OK
         }
     }
+}
+
+/// A delay in `[0, spread)` fixed for a cluster: FNV-1a of its UID, so every
+/// run of one cluster waits the same and a fleet spreads out evenly.
+fn spread_delay(cluster_uuid: &str, spread: std::time::Duration) -> std::time::Duration {
+    let hash = cluster_uuid
+        .bytes()
+        .fold(0xcbf29ce484222325u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x100000001b3)
+        });
+    std::time::Duration::from_secs(hash % spread.as_secs().max(1))
 }
 
 /// One line saying what the component may do in this run.
@@ -510,4 +531,29 @@ fn print_config(values: &Values) -> u8 {
         );
     }
     exit::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_spread_delay_is_fixed_per_cluster_and_within_bounds() {
+        let spread = Duration::from_secs(900);
+        let a = spread_delay("2f06cc1a-6788-4fa1-b89e-732bd797902b", spread);
+        assert_eq!(
+            a,
+            spread_delay("2f06cc1a-6788-4fa1-b89e-732bd797902b", spread)
+        );
+        assert!(a < spread);
+        let delays: std::collections::BTreeSet<u64> = (0..200)
+            .map(|i| spread_delay(&format!("cluster-{i}"), spread).as_secs())
+            .collect();
+        assert!(
+            delays.len() > 150,
+            "200 clusters spread over many seconds: {}",
+            delays.len()
+        );
+    }
 }
