@@ -46,6 +46,16 @@ pub const MEMORY_LIMIT: &str = "UPGRADE_RESPONDER_MEMORY_LIMIT_MIB";
 pub const DEADLINE: &str = "UPGRADE_RESPONDER_DEADLINE_SECONDS";
 pub const MAX_REQUESTS: &str = "UPGRADE_RESPONDER_MAX_REQUESTS";
 pub const SPREAD: &str = "UPGRADE_RESPONDER_SPREAD_SECONDS";
+pub const TOKEN_FILE: &str = "UPGRADE_RESPONDER_TOKEN_FILE";
+pub const CA_FILE: &str = "UPGRADE_RESPONDER_CA_FILE";
+pub const TABLE_LIMIT: &str = "UPGRADE_RESPONDER_TABLE_ELEMENTS";
+pub const MAX_REQUEST_BYTES: &str = "UPGRADE_RESPONDER_MAX_REQUEST_BYTES";
+pub const MAX_RESPONSE_BYTES: &str = "UPGRADE_RESPONDER_MAX_RESPONSE_BYTES";
+pub const CONNECT_TIMEOUT: &str = "UPGRADE_RESPONDER_CONNECT_TIMEOUT_SECONDS";
+pub const FIRST_BYTE_TIMEOUT: &str = "UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS";
+pub const BETWEEN_BYTES_TIMEOUT: &str = "UPGRADE_RESPONDER_BETWEEN_BYTES_TIMEOUT_SECONDS";
+pub const MAX_OUTPUT_BYTES: &str = "UPGRADE_RESPONDER_MAX_OUTPUT_BYTES";
+pub const MAX_OUTCOME_BYTES: &str = "UPGRADE_RESPONDER_MAX_OUTCOME_BYTES";
 
 pub const SETTINGS: &[Setting] = &[
     Setting {
@@ -101,6 +111,66 @@ pub const SETTINGS: &[Setting] = &[
         default: "200",
         example: "500",
         help: "Objects per list request (nodes, workloads); memory stays flat as clusters grow.",
+    },
+    Setting {
+        key: TOKEN_FILE,
+        default: "",
+        example: "/var/run/secrets/upgrade-responder/token",
+        help: "File holding a bearer token (a mounted Secret). The host adds `Authorization: Bearer` to requests for the endpoint; the component never sees it and it is never logged.",
+    },
+    Setting {
+        key: CA_FILE,
+        default: "",
+        example: "/etc/upgrade-responder/ca/ca.crt",
+        help: "PEM bundle of extra CA certificates trusted for an https endpoint (a private CA), on top of the public web roots compiled in.",
+    },
+    Setting {
+        key: TABLE_LIMIT,
+        default: "20000",
+        example: "50000",
+        help: "Elements any one table of the component may hold.",
+    },
+    Setting {
+        key: MAX_REQUEST_BYTES,
+        default: "65536",
+        example: "262144",
+        help: "Bytes of one request body the component may send.",
+    },
+    Setting {
+        key: MAX_RESPONSE_BYTES,
+        default: "1048576",
+        example: "4194304",
+        help: "Bytes of one response body the component may read.",
+    },
+    Setting {
+        key: CONNECT_TIMEOUT,
+        default: "10",
+        example: "5",
+        help: "Seconds to connect (TCP and TLS) to the endpoint.",
+    },
+    Setting {
+        key: FIRST_BYTE_TIMEOUT,
+        default: "15",
+        example: "30",
+        help: "Seconds from sending the request to the first byte of the answer.",
+    },
+    Setting {
+        key: BETWEEN_BYTES_TIMEOUT,
+        default: "5",
+        example: "10",
+        help: "Seconds the answer may pause between two chunks.",
+    },
+    Setting {
+        key: MAX_OUTPUT_BYTES,
+        default: "16384",
+        example: "65536",
+        help: "Bytes of stdout, and again of stderr, kept from the component (into the log); the rest is cut and marked.",
+    },
+    Setting {
+        key: MAX_OUTCOME_BYTES,
+        default: "262144",
+        example: "1048576",
+        help: "Bytes of text the component may return (payload, offered versions, error reasons).",
     },
     Setting {
         key: SPREAD,
@@ -277,6 +347,24 @@ pub struct Config {
     pub page_size: u32,
     pub spread: Duration,
     pub limits: Limits,
+    /// The bearer token read from the token file.
+    pub bearer_token: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+}
+
+/// A credential: shown as `<redacted>` by Debug, so it cannot reach a log.
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Config {
@@ -290,11 +378,34 @@ impl Config {
             "standard" => FieldMode::Standard,
             _ => return Err(values.invalid(FIELD_MODE, "minimal or standard")),
         };
+        let seconds = |key| values.number(key, 1..=3600).map(Duration::from_secs);
         let limits = Limits {
             memory_bytes: (values.number(MEMORY_LIMIT, 1..=4096)? as usize) << 20,
-            component_deadline: Duration::from_secs(values.number(DEADLINE, 1..=3600)?),
+            table_elements: values.number(TABLE_LIMIT, 1..=10_000_000)? as usize,
+            component_deadline: seconds(DEADLINE)?,
             max_requests: values.number(MAX_REQUESTS, 0..=100)? as u32,
-            ..Limits::default()
+            max_request_body_bytes: values.number(MAX_REQUEST_BYTES, 0..=1 << 30)?,
+            max_response_body_bytes: values.number(MAX_RESPONSE_BYTES, 0..=1 << 30)?,
+            connect_timeout: seconds(CONNECT_TIMEOUT)?,
+            first_byte_timeout: seconds(FIRST_BYTE_TIMEOUT)?,
+            between_bytes_timeout: seconds(BETWEEN_BYTES_TIMEOUT)?,
+            max_output_bytes: values.number(MAX_OUTPUT_BYTES, 0..=1 << 30)? as usize,
+            max_outcome_bytes: values.number(MAX_OUTCOME_BYTES, 1..=1 << 30)? as usize,
+        };
+        let bearer_token = match values.path(TOKEN_FILE) {
+            None => None,
+            Some(path) => {
+                let token = std::fs::read_to_string(&path).map_err(|e| {
+                    anyhow::anyhow!("{TOKEN_FILE}: cannot read {}: {e}", path.display())
+                })?;
+                let token = token.trim();
+                anyhow::ensure!(
+                    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()),
+                    "{TOKEN_FILE}: {} must hold one token of printable characters",
+                    path.display()
+                );
+                Some(Secret(token.to_string()))
+            }
         };
         Ok(Self {
             endpoint,
@@ -308,6 +419,8 @@ impl Config {
             page_size: values.number(PAGE_SIZE, 1..=10_000)? as u32,
             spread: Duration::from_secs(values.number(SPREAD, 0..=86_400)?),
             limits,
+            bearer_token,
+            ca_file: values.path(CA_FILE),
         })
     }
 }

@@ -218,6 +218,8 @@ pub struct Limits {
     /// Bytes the component may write to stdout, and again to stderr; the rest
     /// is cut and marked as cut.
     pub max_output_bytes: usize,
+    /// Bytes of text the component may return (payload, versions, reasons).
+    pub max_outcome_bytes: usize,
 }
 
 impl Default for Limits {
@@ -233,6 +235,7 @@ impl Default for Limits {
             first_byte_timeout: Duration::from_secs(15),
             between_bytes_timeout: Duration::from_secs(5),
             max_output_bytes: 16 << 10,
+            max_outcome_bytes: 256 << 10,
         }
     }
 }

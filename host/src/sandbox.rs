@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::Context as _;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
@@ -220,10 +220,20 @@ impl ResourceLimiter for Bounds {
     }
 }
 
+/// Where and how the component may send: the endpoint's authority, the
+/// TLS roots, and the credentials the host adds (never shown to the
+/// component, never logged).
+#[derive(Clone)]
+pub struct EgressPolicy {
+    pub authority: Authority,
+    pub tls: Arc<rustls::ClientConfig>,
+    pub bearer_token: Option<http::HeaderValue>,
+}
+
 /// The wasi-http hooks: every outgoing request is checked here.
 struct Egress {
     /// `None` in a dry run: nothing may go out.
-    allowed: Option<Authority>,
+    policy: Option<EgressPolicy>,
     limits: Limits,
     requests_made: u32,
     user_agent: http::HeaderValue,
@@ -238,12 +248,12 @@ impl Egress {
         let uri = request.uri();
         let scheme = uri.scheme_str().unwrap_or("");
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
-        let Some(allowed) = &self.allowed else {
+        let Some(policy) = &self.policy else {
             return Err(format!(
                 "request to {scheme}://{authority} denied: dry run sends nothing"
             ));
         };
-        allowed.permits(scheme, authority)?;
+        policy.authority.permits(scheme, authority)?;
         if self.requests_made >= self.limits.max_requests {
             let limit = format!("request limit ({} per run)", self.limits.max_requests);
             record(&self.events, |e| e.limit_hit = Some(limit.clone()));
@@ -294,6 +304,18 @@ type SendResult = wasmtime_wasi_http::Result<(
 )>;
 
 impl WasiHttpHooks for Egress {
+    /// The component may not set credentials or the client's name: the host
+    /// sets both.
+    fn forbidden_header_filter(&mut self) -> wasmtime_wasi_http::ForbiddenHeaderFilter {
+        Arc::new(|name| {
+            wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS.contains(name)
+                || name == http::header::AUTHORIZATION
+                || name == http::header::PROXY_AUTHORIZATION
+                || name == http::header::USER_AGENT
+                || name == http::header::COOKIE
+        })
+    }
+
     fn send_request(
         &mut self,
         mut request: http::Request<wasmtime_wasi_http::WasiBody>,
@@ -315,6 +337,14 @@ impl WasiHttpHooks for Egress {
         request
             .headers_mut()
             .insert(http::header::USER_AGENT, self.user_agent.clone());
+        let tls = self.policy.as_ref().map(|p| p.tls.clone());
+        if decision.is_ok()
+            && let Some(token) = self.policy.as_ref().and_then(|p| p.bearer_token.clone())
+        {
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, token);
+        }
 
         Box::new(async move {
             if let Err(reason) = decision {
@@ -336,7 +366,10 @@ impl WasiHttpHooks for Egress {
                 })
                 .boxed_unsync()
             });
-            let sent = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
+            let Some(tls) = tls else {
+                return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+            };
+            let sent = crate::transport::send(request, options, tls).await;
             match sent {
                 Ok((response, io)) => {
                     record(&events, |e| {
@@ -483,8 +516,8 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<RunState>> {
 pub enum Call {
     /// `build-payload`: the dry run. No request may leave.
     BuildPayload,
-    /// `report`: build and send.
-    Report,
+    /// `report`: build and send, under this egress policy.
+    Report(EgressPolicy),
 }
 
 /// What the call returned.
@@ -531,16 +564,16 @@ pub async fn call(
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .build();
-    let allowed = match call {
+    let policy = match &call {
         Call::BuildPayload => None,
-        Call::Report => Some(Authority::of_endpoint(&settings.endpoint).map_err(|e| anyhow!(e))?),
+        Call::Report(policy) => Some(policy.clone()),
     };
     let state = RunState {
         wasi,
         http: WasiHttpCtx::new(),
         table: ResourceTable::new(),
         egress: Egress {
-            allowed,
+            policy,
             limits: limits.clone(),
             requests_made: 0,
             user_agent: http::HeaderValue::from_static(crate::USER_AGENT),
@@ -566,7 +599,7 @@ pub async fn call(
                     .call_build_payload(&mut store, facts, settings)
                     .await?,
             ),
-            Call::Report => {
+            Call::Report(_) => {
                 Returned::Report(reporter.call_report(&mut store, facts, settings).await?)
             }
         };
@@ -582,6 +615,15 @@ pub async fn call(
             .clone()
     };
     let result = match outcome {
+        Ok(Ok(returned)) if returned_bytes(&returned) > limits.max_outcome_bytes => Err(Stopped {
+            reason: format!(
+                "outcome limit ({} bytes) reached: the component returned {} bytes",
+                limits.max_outcome_bytes,
+                returned_bytes(&returned)
+            ),
+            stdout: stdout.text(),
+            stderr: stderr.text(),
+        }),
         Ok(Ok(returned)) => Ok(Finished {
             returned,
             stdout: stdout.text(),
@@ -607,6 +649,33 @@ pub async fn call(
         }),
     };
     Ok(result)
+}
+
+/// The text a call returned, in bytes: what the host would log or print.
+/// (The value itself was bounded on the way in by the component's memory.)
+fn returned_bytes(returned: &Returned) -> usize {
+    match returned {
+        Returned::Payload(Ok(text) | Err(text)) => text.len(),
+        Returned::Report(Ok(outcome)) => {
+            outcome.payload.len()
+                + outcome
+                    .versions
+                    .iter()
+                    .map(|v| {
+                        v.name.len()
+                            + v.release_date.len()
+                            + v.min_upgradable_version.len()
+                            + v.tags.iter().map(String::len).sum::<usize>()
+                    })
+                    .sum::<usize>()
+                + outcome.latest.as_ref().map_or(0, String::len)
+                + outcome.upgrade_available.as_ref().map_or(0, String::len)
+        }
+        Returned::Report(Err(ReportError::InvalidFacts(text) | ReportError::NotSent(text))) => {
+            text.len()
+        }
+        Returned::Report(Err(ReportError::BadResponse(bad))) => bad.reason.len(),
+    }
 }
 
 /// One phrase naming why a call stopped: the limit if one was hit.

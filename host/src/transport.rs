@@ -1,0 +1,178 @@
+//! Sends one HTTP/1.1 request for the egress hook: TCP, TLS with this host's
+//! root store (the public web roots compiled in, plus an optional private CA
+//! bundle), the policy's timeouts. wasi-http's own sender trusts only the
+//! compiled-in roots, so the host brings its own (WASM-NOTES.md).
+//!
+//! An invalid certificate fails the request (`TlsCertificateError`); there is
+//! no fallback to plain HTTP and no way to skip verification.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use http::uri::Scheme;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
+
+/// The TLS client configuration for every endpoint request.
+pub fn tls_config(ca_file: Option<&Path>) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+    };
+    if let Some(path) = ca_file {
+        let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .with_context(|| format!("cannot read CA bundle {}", path.display()))?
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("CA bundle {} is not PEM certificates", path.display()))?;
+        anyhow::ensure!(
+            !certificates.is_empty(),
+            "CA bundle {} holds no certificate",
+            path.display()
+        );
+        for certificate in certificates {
+            roots.add(certificate).with_context(|| {
+                format!("CA bundle {} has an unusable certificate", path.display())
+            })?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("cannot set up TLS")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+/// What the hook hands back: the response, and a future that ends with the
+/// connection.
+pub type Sent = (
+    http::Response<WasiBody>,
+    Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,
+);
+
+/// Sends `request` (already checked by the egress policy).
+pub async fn send(
+    mut request: http::Request<WasiBody>,
+    options: RequestOptions,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<Sent, Error> {
+    let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(10));
+    let first_byte_timeout = options
+        .first_byte_timeout
+        .unwrap_or(Duration::from_secs(15));
+    let between_bytes_timeout = options
+        .between_bytes_timeout
+        .unwrap_or(Duration::from_secs(5))
+        .max(Duration::from_millis(1));
+
+    let uri = request.uri().clone();
+    let https = uri.scheme() == Some(&Scheme::HTTPS);
+    let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+
+    let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host.as_str(), port)))
+        .await
+        .map_err(|_| Error::ConnectionTimeout)?
+        .map_err(Error::Connect)?;
+    let stream: Box<dyn Stream> = if https {
+        let name = ServerName::try_from(host).map_err(|_| Error::HttpRequestUriInvalid)?;
+        let tls = tokio::time::timeout(
+            connect_timeout,
+            tokio_rustls::TlsConnector::from(tls).connect(name, tcp),
+        )
+        .await
+        .map_err(|_| Error::ConnectionTimeout)?
+        .map_err(Error::Tls)?;
+        Box::new(tls)
+    } else {
+        Box::new(tcp)
+    };
+    let (mut sender, connection) = tokio::time::timeout(
+        connect_timeout,
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)),
+    )
+    .await
+    .map_err(|_| Error::ConnectionTimeout)??;
+    let connection = tokio::spawn(connection);
+
+    // The request line carries only path and query (no proxy in between).
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    *request.uri_mut() = http::Uri::try_from(path).map_err(|_| Error::HttpRequestUriInvalid)?;
+
+    let response = tokio::time::timeout(first_byte_timeout, sender.send_request(request))
+        .await
+        .map_err(|_| Error::ConnectionReadTimeout)??;
+    let response = response.map(|incoming| {
+        BetweenBytes {
+            incoming,
+            limit: between_bytes_timeout,
+            timer: Box::pin(tokio::time::sleep(between_bytes_timeout)),
+        }
+        .boxed_unsync()
+    });
+    let done = Box::pin(async move {
+        match connection.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(Error::from(error)),
+            Err(join) => Err(Error::InternalError(Some(join.to_string()))),
+        }
+    });
+    Ok((response, done))
+}
+
+/// A response body that fails when the server pauses longer than `limit`
+/// between two chunks (a server answering byte by byte, slowly).
+struct BetweenBytes {
+    incoming: hyper::body::Incoming,
+    limit: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Body for BetweenBytes {
+    type Data = bytes::Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match Pin::new(&mut self.incoming).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let next = tokio::time::Instant::now() + self.limit;
+                self.timer.as_mut().reset(next);
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(Error::from(error)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => {
+                ready!(self.timer.as_mut().poll(cx));
+                Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.incoming.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.incoming.size_hint()
+    }
+}
