@@ -99,7 +99,7 @@ pub async fn send(
         )
         .await
         .map_err(|_| Error::ConnectionTimeout)?
-        .map_err(Error::Tls)?;
+        .map_err(tls_error)?;
         Box::new(tls)
     } else {
         Box::new(tcp)
@@ -135,6 +135,20 @@ pub async fn send(
         }
     });
     Ok((response, done))
+}
+
+/// A certificate the roots do not vouch for is its own error, so the
+/// operator reads "not trusted" rather than "handshake failed".
+fn tls_error(error: std::io::Error) -> Error {
+    let certificate = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)));
+    if certificate {
+        Error::TlsCertificateError
+    } else {
+        Error::Tls(error)
+    }
 }
 
 /// A response body that fails when the server pauses longer than `limit`

@@ -3,5 +3,6 @@
 
 mod common;
 mod failures;
+mod hostile;
 mod pipeline;
 mod wasmtime_run;

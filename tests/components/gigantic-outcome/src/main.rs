@@ -1,0 +1,20 @@
+//! Hostile: returns a huge value for the host to copy and log.
+
+use reporter_sdk::bindings::{Guest, export_reporter};
+use reporter_sdk::{ClusterFacts, Outcome, ReportError, Settings};
+
+struct GiganticOutcome;
+
+impl Guest for GiganticOutcome {
+    fn build_payload(_facts: ClusterFacts, _settings: Settings) -> Result<String, String> {
+        Ok("g".repeat(4 << 20))
+    }
+
+    fn report(_facts: ClusterFacts, _settings: Settings) -> Result<Outcome, ReportError> {
+        Err(ReportError::NotSent("e".repeat(4 << 20)))
+    }
+}
+
+export_reporter!(GiganticOutcome with_types_in reporter_sdk::bindings);
+
+fn main() {}

@@ -1,0 +1,13 @@
+//! Hostile (or just buggy): traps.
+
+use reporter_sdk::{ClusterFacts, Payload, Reporter, Settings};
+
+struct Traps;
+
+impl Reporter for Traps {
+    fn payload(_facts: &ClusterFacts, _settings: &Settings) -> Result<Payload, String> {
+        core::arch::wasm32::unreachable()
+    }
+}
+
+reporter_sdk::component!(Traps);
