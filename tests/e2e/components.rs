@@ -319,3 +319,17 @@ fn wasmtime_run_of_each_shipped_component_prints_what_the_host_sends() {
         }
     }
 }
+
+#[test]
+fn the_readme_shows_the_payloads_the_components_send() {
+    let readme = std::fs::read_to_string(crate::common::workspace().join("README.md")).unwrap();
+    for (mode, payload) in [
+        ("minimal", k3s_payload("k3s-ha")),
+        ("standard", k3s_standard_payload("k3s-ha")),
+        ("minimal", RKE2_CANAL_MINIMAL),
+        ("standard", RKE2_CANAL_STANDARD),
+    ] {
+        let line = format!("{:<9} {payload}\n", format!("{mode}:"));
+        assert!(readme.contains(&line), "README.md lacks {line}");
+    }
+}
