@@ -5,12 +5,23 @@
 use std::path::{Path, PathBuf};
 
 /// The shipped components: (cargo package, constant name in lib.rs).
-const COMPONENTS: &[(&str, &str)] = &[("k3s-reporter", "K3S_REPORTER")];
+const COMPONENTS: &[(&str, &str)] = &[
+    ("k3s-reporter", "K3S_REPORTER"),
+    ("rke2-reporter", "RKE2_REPORTER"),
+    ("example-reporter", "EXAMPLE_REPORTER"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let workspace = manifest_dir.join("../..");
-    for watched in ["guest/sdk", "guest/k3s", "wit", "Cargo.lock"] {
+    for watched in [
+        "guest/sdk",
+        "guest/k3s",
+        "guest/rke2",
+        "guest/example",
+        "wit",
+        "Cargo.lock",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()

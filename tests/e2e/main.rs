@@ -2,6 +2,8 @@
 //! in-process Kubernetes API and upgrade-responder stand-ins.
 
 mod common;
+mod components;
+mod components_doc;
 mod failures;
 mod hostile;
 mod pipeline;

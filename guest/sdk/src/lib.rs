@@ -14,6 +14,7 @@
 //! ```
 
 pub mod answer;
+pub mod classify;
 pub mod command;
 pub mod facts;
 pub mod payload;

@@ -1,0 +1,391 @@
+//! The shipped components: the RKE2 component's payload, both field modes
+//! of the default one on every fixture, switching components by setting
+//! alone, and each component's `wasmtime run` path agreeing with the host.
+
+use std::path::Path;
+
+use component_artifacts::{COMPONENTS, RKE2_REPORTER_PATH};
+use ur_test_support::{Behaviour, Responder, ResponseConfig, StoredPoint, wasmtime_run};
+
+use crate::common::{CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, run};
+
+const MODES: [&str; 2] = ["minimal", "standard"];
+
+/// The exact body of the default component in the `standard` field mode.
+fn k3s_standard_payload(cluster: &str) -> &'static str {
+    match cluster {
+        "k3s-single" => {
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0,"gpuNodeCount":0}}"#
+        }
+        "k3s-ha" => {
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0}}"#
+        }
+        "rke2-canal" => {
+            r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPlugin":"canal","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0}}"#
+        }
+        "k3s-gpu" => {
+            r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"mixed"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3,"gpuNodeCount":3}}"#
+        }
+        other => panic!("no expected payload for {other}"),
+    }
+}
+
+fn k3s_expected(cluster: &str, mode: &str) -> &'static str {
+    match mode {
+        "minimal" => k3s_payload(cluster),
+        _ => k3s_standard_payload(cluster),
+    }
+}
+
+/// The RKE2 component on the RKE2 fixture: seed 001's payload, with
+/// `cni-plugin` and `os` as tags (DESIGN.md section 4).
+const RKE2_CANAL_MINIMAL: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2}}"#;
+const RKE2_CANAL_STANDARD: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0}}"#;
+
+fn responder_for(cluster: &str) -> Responder {
+    let config = if cluster.starts_with("rke2") {
+        ResponseConfig::rke2_default()
+    } else {
+        ResponseConfig::k3s_default()
+    };
+    Responder::start(Behaviour::Normal(config)).unwrap()
+}
+
+/// One full run against the API stand-in; returns the body the
+/// upgrade-responder stand-in received and what it would store.
+fn report(
+    cluster: &str,
+    configure: impl FnOnce(&mut std::process::Command),
+) -> (String, StoredPoint) {
+    let api = Cluster::start(cluster);
+    let responder = responder_for(cluster);
+    let mut command = host();
+    command
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig)
+        .arg("--endpoint")
+        .arg(responder.url());
+    configure(&mut command);
+    let ran = run(&mut command);
+    assert_eq!(ran.code, 0, "{cluster}: {}", ran.stderr);
+    assert!(
+        ran.log_lines("WARN").is_empty(),
+        "{cluster}: {}",
+        ran.stderr
+    );
+    let received = responder.received();
+    assert_eq!(received.len(), 1, "{cluster}: exactly one report");
+    let stored = received[0]
+        .stored
+        .clone()
+        .expect("the server stores the point");
+    assert!(
+        stored.dropped.is_empty(),
+        "{cluster}: the server dropped {:?}",
+        stored.dropped
+    );
+    (
+        String::from_utf8_lossy(&received[0].body).into_owned(),
+        stored,
+    )
+}
+
+/// `--dry-run --facts` of the shipped fixture: the payload printed.
+fn dry_run(cluster: &str, component: Option<&str>, mode: &str) -> String {
+    let mut command = host();
+    command
+        .arg("--dry-run")
+        .arg("--facts")
+        .arg(facts_file(cluster))
+        .arg("--field-mode")
+        .arg(mode);
+    if let Some(component) = component {
+        command.arg("--component").arg(component);
+    }
+    let ran = run(&mut command);
+    assert_eq!(ran.code, 0, "{cluster} {mode}: {}", ran.stderr);
+    ran.stdout
+}
+
+/// Every tag value the shipped components may send, besides versions and the
+/// cluster UUID: the payload says nothing as the cluster spelled it.
+fn assert_values_come_from_the_vocabulary(cluster: &str, body: &str) {
+    let allowed = [
+        "unknown",
+        "other",
+        "none",
+        "mixed",
+        "enabled",
+        "disabled",
+        "ubuntu",
+        "debian",
+        "rocky",
+        "sles",
+        "amd64",
+        "arm64",
+        "amd64,arm64",
+        "flannel",
+        "canal",
+        "traefik",
+        "ingress-nginx",
+        "nvidia",
+        "amd",
+    ];
+    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    for (key, value) in json["extraTagInfo"].as_object().unwrap() {
+        let value = value.as_str().unwrap();
+        let versionlike =
+            value.starts_with('v') || value.chars().all(|c| c.is_ascii_digit() || c == '.');
+        let fine = match key.as_str() {
+            "clusteruuid" => value.len() == 36,
+            "kubernetesVersion" | "kernelVersion" | "cniPluginVersion" => {
+                versionlike || value == "unknown"
+            }
+            _ => allowed.contains(&value),
+        };
+        assert!(
+            fine,
+            "{cluster}: {key}={value:?} is not from the vocabulary"
+        );
+    }
+}
+
+#[test]
+fn the_default_component_sends_each_mode_exactly_on_every_fixture() {
+    for cluster in CLUSTERS {
+        for mode in MODES {
+            let (body, stored) = report(cluster, |command| {
+                command.env("UPGRADE_RESPONDER_FIELD_MODE", mode);
+            });
+            assert_eq!(body, k3s_expected(cluster, mode), "{cluster} {mode}");
+            assert_values_come_from_the_vocabulary(cluster, &body);
+            let tags: Vec<&str> = stored.tags.keys().map(String::as_str).collect();
+            let fields: Vec<&str> = stored.fields.keys().map(String::as_str).collect();
+            if mode == "minimal" {
+                assert_eq!(tags, ["app_version", "clusteruuid", "kubernetes_version"]);
+                assert_eq!(
+                    fields,
+                    [
+                        "agent_node_count",
+                        "node_count",
+                        "server_node_count",
+                        "value"
+                    ]
+                );
+            } else {
+                assert_eq!(
+                    tags,
+                    [
+                        "app_version",
+                        "architecture",
+                        "clusteruuid",
+                        "cni_plugin",
+                        "cni_plugin_version",
+                        "gpu_vendor",
+                        "ingress_controller",
+                        "kernel_version",
+                        "kubernetes_version",
+                        "os",
+                        "selinux"
+                    ],
+                    "{cluster}"
+                );
+                assert_eq!(
+                    fields,
+                    [
+                        "agent_node_count",
+                        "gpu_node_count",
+                        "node_count",
+                        "server_node_count",
+                        "value"
+                    ]
+                );
+            }
+            assert_eq!(
+                dry_run(cluster, None, mode),
+                format!("{}\n", k3s_expected(cluster, mode)),
+                "{cluster} {mode}: the facts file gives the same bytes"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_rke2_component_sends_the_rke2_design_record_payload() {
+    for (mode, expected) in [
+        ("minimal", RKE2_CANAL_MINIMAL),
+        ("standard", RKE2_CANAL_STANDARD),
+    ] {
+        let (body, stored) = report("rke2-canal", |command| {
+            command
+                .env("UPGRADE_RESPONDER_COMPONENT", RKE2_REPORTER_PATH)
+                .env("UPGRADE_RESPONDER_FIELD_MODE", mode);
+        });
+        assert_eq!(body, expected, "{mode}");
+        assert_values_come_from_the_vocabulary("rke2-canal", &body);
+        // Tags, so InfluxDB can group by them; stored as the seed spells them.
+        assert_eq!(stored.tags["cni_plugin"], "canal");
+        assert_eq!(stored.tags["os"], "rocky");
+        assert_eq!(stored.tags["app_version"], "v1.31.6+rke2r1");
+        assert_eq!(stored.fields["node_count"], serde_json::json!(3.0));
+        assert_eq!(
+            dry_run("rke2-canal", Some(RKE2_REPORTER_PATH), mode),
+            format!("{expected}\n"),
+            "{mode}: the facts file gives the same bytes"
+        );
+    }
+    // No registry host, no workload or image name reaches the payload.
+    for text in [
+        "acme-corp",
+        "registry",
+        "hardened",
+        "rke2-canal",
+        "nginx-ingress-controller",
+    ] {
+        assert!(!RKE2_CANAL_STANDARD.contains(text), "{text}");
+    }
+}
+
+#[test]
+fn the_same_binary_switches_components_by_setting_alone() {
+    let facts = facts_file("rke2-canal");
+    let with = |configure: &dyn Fn(&mut std::process::Command)| {
+        let mut command = host();
+        command.arg("--dry-run").arg("--facts").arg(&facts);
+        configure(&mut command);
+        let ran = run(&mut command);
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        ran
+    };
+    let built_in = with(&|_| {});
+    assert_eq!(built_in.stdout, format!("{}\n", k3s_payload("rke2-canal")));
+    assert!(built_in.stderr.contains("component=built-in k3s-reporter"));
+
+    // The environment variable (what the manifest sets)...
+    let by_env = with(&|command| {
+        command.env("UPGRADE_RESPONDER_COMPONENT", RKE2_REPORTER_PATH);
+    });
+    assert_eq!(by_env.stdout, format!("{RKE2_CANAL_MINIMAL}\n"));
+    assert!(
+        by_env
+            .stderr
+            .contains(&format!("component={RKE2_REPORTER_PATH}")),
+        "{}",
+        by_env.stderr
+    );
+
+    // ...or a key of a mounted ConfigMap (what a chart value renders).
+    let dirs = TempDir::new("component-configmap");
+    std::fs::write(
+        dirs.path().join("UPGRADE_RESPONDER_COMPONENT"),
+        format!("{RKE2_REPORTER_PATH}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dirs.path().join("UPGRADE_RESPONDER_FIELD_MODE"),
+        "standard\n",
+    )
+    .unwrap();
+    let by_configmap = with(&|command| {
+        command.env("UPGRADE_RESPONDER_CONFIG_DIRS", dirs.path());
+    });
+    assert_eq!(by_configmap.stdout, format!("{RKE2_CANAL_STANDARD}\n"));
+}
+
+#[test]
+fn each_shipped_component_prints_under_wasmtime_run_what_the_host_sends_and_nothing_identifying() {
+    for (package, path) in COMPONENTS {
+        for cluster in CLUSTERS {
+            let facts = std::fs::read(facts_file(cluster)).unwrap();
+            for mode in MODES {
+                // The command's default mode is minimal, like the host's.
+                let args: &[&str] = if mode == "minimal" {
+                    &[]
+                } else {
+                    &["--field-mode", "standard"]
+                };
+                let command = wasmtime_run(Path::new(path), args, &facts).unwrap();
+                assert_eq!(
+                    command.exit_code, 0,
+                    "{package} {cluster} {mode}: {}",
+                    command.stderr
+                );
+                let hosted = dry_run(cluster, Some(path), mode);
+                assert_eq!(command.stdout, hosted, "{package} {cluster} {mode}");
+                assert_nothing_identifying(cluster, &hosted, &format!("{package} {mode}"));
+            }
+        }
+    }
+}
+
+/// Every string of a fixture cluster's node and workload objects, as the API
+/// served them: names, addresses, annotations, labels, image references.
+fn fixture_strings(cluster: &str) -> Vec<String> {
+    fn walk(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(text) => found.push(text.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, found)),
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    found.push(key.clone());
+                    walk(value, found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for file in ["nodes.json", "deployments.json", "daemonsets.json"] {
+        let path = crate::common::cluster_dir(cluster).join(file);
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        walk(&json, &mut found);
+    }
+    found
+}
+
+/// No string of the fixture's objects appears in a payload, except the
+/// public release (each kubelet reports the version the payload carries)
+/// and words of the components' own vocabulary that a workload happens to
+/// share (K3s's Deployment is named `traefik`, the controller's name).
+fn assert_nothing_identifying(cluster: &str, payload: &str, what: &str) {
+    let public = ["v1.31.6+k3s1", "v1.32.2+k3s1", "v1.31.6+rke2r1", "traefik"];
+    // The payload's values: its keys are the component's own words (and
+    // some are also API field names, `kernelVersion`, `architecture`).
+    let json: serde_json::Value = serde_json::from_str(payload).unwrap();
+    let mut values = vec![json["appVersion"].to_string()];
+    for part in ["extraTagInfo", "extraFieldInfo"] {
+        values.extend(
+            json[part]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|v| v.to_string()),
+        );
+    }
+    for text in fixture_strings(cluster) {
+        // Shorter strings are values like `true`, `linux` or `amd64`, which
+        // every cluster shares.
+        if text.len() < 6 || public.contains(&text.as_str()) {
+            continue;
+        }
+        assert!(
+            !values.iter().any(|value| value.contains(&text)),
+            "{cluster} {what}: the payload contains {text:?} from the cluster's objects: {payload}"
+        );
+    }
+}
+
+#[test]
+fn the_readme_shows_the_payloads_the_components_send() {
+    let readme = std::fs::read_to_string(crate::common::workspace().join("README.md")).unwrap();
+    for (mode, payload) in [
+        ("minimal", k3s_payload("k3s-ha")),
+        ("standard", k3s_standard_payload("k3s-ha")),
+        ("minimal", RKE2_CANAL_MINIMAL),
+        ("standard", RKE2_CANAL_STANDARD),
+    ] {
+        let line = format!("{:<9} {payload}\n", format!("{mode}:"));
+        assert!(readme.contains(&line), "README.md lacks {line}");
+    }
+}
