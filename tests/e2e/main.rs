@@ -7,4 +7,5 @@ mod components_doc;
 mod failures;
 mod hostile;
 mod pipeline;
+mod privacy;
 mod wasmtime_run;

@@ -1,0 +1,202 @@
+//! The privacy proof: every identifying string of the fixture clusters is
+//! collected from the API objects themselves, and none may appear in the
+//! facts handed to a component, in any payload any shipped component sends
+//! in any mode, or in the host's log at the default level.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use ur_test_support::{Behaviour, Responder, ResponseConfig};
+
+use crate::common::{CLUSTERS, Cluster, cluster_dir, host, run};
+
+/// Labels every cluster carries with generic values (`amd64`, `linux`,
+/// `k3s`, `true`): not identifying, and some are legitimately reported.
+const GENERIC_LABELS: &[&str] = &[
+    "beta.kubernetes.io/arch",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/instance-type",
+    "kubernetes.io/arch",
+    "kubernetes.io/os",
+    "node.kubernetes.io/instance-type",
+    "kubernetes.io/metadata.name",
+];
+
+/// Public release strings: every node reports the version the payload
+/// carries, so these may appear.
+const PUBLIC: &[&str] = &["v1.31.6+k3s1", "v1.32.2+k3s1", "v1.31.6+rke2r1"];
+
+fn read(cluster: &str, file: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(cluster_dir(cluster).join(file)).unwrap()).unwrap()
+}
+
+/// Parts of a free-text value that name something: host names, domains,
+/// addresses, e-mail addresses (a dot, colon or @ between word characters)
+/// and names that mix letters and digits (`orion-a1`, `fern-k3s-01`); plus
+/// the whole value itself. Plain words (`rancher`, `server`) are not
+/// identifying and are left out.
+fn tokens(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "-.:@_+/".contains(c)))
+        .flat_map(|t| t.split('/'))
+        .map(|t| t.trim_matches(|c: char| "-.:_+".contains(c)))
+        .filter(|t| {
+            let names = t.contains(['.', '@', ':'])
+                || (t.chars().any(|c| c.is_ascii_digit())
+                    && t.chars().any(|c| c.is_ascii_alphabetic()));
+            t.len() >= 4 && names
+        })
+        .map(str::to_string)
+        .collect();
+    if text.len() >= 8 {
+        found.push(text.to_string());
+    }
+    found
+}
+
+/// Every identifying string of one fixture cluster.
+fn identifying(cluster: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut add = |text: &str| {
+        for token in tokens(text) {
+            if !PUBLIC.contains(&token.as_str()) && !token.starts_with("--") {
+                found.insert(token);
+            }
+        }
+    };
+    for node in read(cluster, "nodes.json")["items"].as_array().unwrap() {
+        add(node["metadata"]["name"].as_str().unwrap());
+        for address in node["status"]["addresses"].as_array().unwrap() {
+            add(address["address"].as_str().unwrap());
+        }
+        for (key, value) in node["metadata"]["labels"].as_object().unwrap() {
+            // Role names are label keys; custom domains are label keys too.
+            add(key.trim_start_matches("node-role.kubernetes.io/"));
+            if !GENERIC_LABELS.contains(&key.as_str()) {
+                add(value.as_str().unwrap_or_default());
+            }
+        }
+        if let Some(annotations) = node["metadata"]["annotations"].as_object() {
+            for value in annotations.values() {
+                add(value.as_str().unwrap_or_default());
+            }
+        }
+        if let Some(provider) = node["spec"]["providerID"].as_str() {
+            add(provider);
+        }
+    }
+    for file in ["deployments.json", "daemonsets.json"] {
+        for workload in read(cluster, file)["items"].as_array().unwrap() {
+            let pod = &workload["spec"]["template"]["spec"];
+            for list in ["containers", "initContainers"] {
+                for container in pod[list].as_array().into_iter().flatten() {
+                    let image = container["image"].as_str().unwrap();
+                    // The registry host: the first path part with a dot or port.
+                    if let Some((first, _)) = image.split_once('/')
+                        && (first.contains('.') || first.contains(':'))
+                    {
+                        add(first);
+                    }
+                }
+            }
+            if let Some(namespace) = workload["metadata"]["namespace"].as_str()
+                && namespace != "kube-system"
+            {
+                add(namespace);
+            }
+        }
+    }
+    // The role and domain names of the generic Kubernetes labels are not
+    // identifying; neither are the words every kubeconfig and node carries.
+    for generic in [
+        "control-plane",
+        "master",
+        "worker",
+        "kubernetes.io",
+        // The distributions' own names (providerID `k3s://...`, instance type).
+        "k3s",
+        "rke2",
+    ] {
+        found.remove(generic);
+    }
+    found
+}
+
+fn assert_clean(cluster: &str, what: &str, text: &str, identifying: &BTreeSet<String>) {
+    for token in identifying {
+        assert!(
+            !text.contains(token.as_str()),
+            "{cluster}: {what} contains {token:?}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_planted_identifiers_are_among_those_collected() {
+    let all: BTreeSet<String> = CLUSTERS.iter().flat_map(|c| identifying(c)).collect();
+    for planted in [
+        "jane.roe@acme-corp.example",
+        "orion-a1",
+        "10.20.30.11",
+        "acme-batch",
+        "registry.acme-corp.example:5000",
+        "rke-srv-01.dc1.acme-corp.example",
+        "k3s-api.orion.acme-corp.example",
+        "gpu.acme-corp.example/a100-slice",
+    ] {
+        assert!(
+            all.iter()
+                .any(|t| t.contains(planted) || planted.contains(t.as_str())),
+            "{planted} was not collected"
+        );
+    }
+}
+
+#[test]
+fn nothing_identifying_reaches_the_component_the_payloads_or_the_log() {
+    let components = [
+        ("k3s-reporter", component_artifacts::K3S_REPORTER_PATH),
+        ("rke2-reporter", component_artifacts::RKE2_REPORTER_PATH),
+    ];
+    for cluster in CLUSTERS {
+        let identifying = identifying(cluster);
+        assert!(identifying.len() > 10, "{cluster}: {identifying:?}");
+        let api = Cluster::start(cluster);
+
+        // What the component is handed: exactly what `facts` prints.
+        let facts = run(host().arg("facts").arg("--kubeconfig").arg(&api.kubeconfig));
+        assert_eq!(facts.code, 0, "{}", facts.stderr);
+        assert_clean(cluster, "the facts", &facts.stdout, &identifying);
+
+        for (name, component) in components {
+            for mode in ["minimal", "standard"] {
+                let responder =
+                    Responder::start(Behaviour::Normal(ResponseConfig::k3s_default())).unwrap();
+                let ran = run(host()
+                    .env("UPGRADE_RESPONDER_COMPONENT", component)
+                    .env("UPGRADE_RESPONDER_FIELD_MODE", mode)
+                    .arg("--kubeconfig")
+                    .arg(&api.kubeconfig)
+                    .arg("--endpoint")
+                    .arg(responder.url()));
+                assert_eq!(ran.code, 0, "{}", ran.stderr);
+                let received = responder.received();
+                assert_eq!(received.len(), 1, "{cluster} {name} {mode}: {}", ran.stderr);
+                let body = String::from_utf8_lossy(&received[0].body).into_owned();
+                assert_clean(
+                    cluster,
+                    &format!("{name} {mode} payload"),
+                    &body,
+                    &identifying,
+                );
+                assert_clean(
+                    cluster,
+                    &format!("{name} {mode} log"),
+                    &ran.stderr,
+                    &identifying,
+                );
+                assert!(ran.stdout.is_empty());
+            }
+        }
+    }
+}
