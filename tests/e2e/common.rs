@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ur_test_support::{ApiOptions, ApiServer};
+use ur_test_support::{ApiOptions, ApiServer, Behaviour, Responder, ResponseConfig};
 
 /// The fixture clusters (tests/fixtures/clusters/*).
 pub const CLUSTERS: [&str; 4] = ["k3s-single", "k3s-ha", "rke2-canal", "k3s-gpu"];
@@ -129,4 +129,15 @@ pub fn run(command: &mut Command) -> Ran {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         elapsed: started.elapsed(),
     }
+}
+
+/// An upgrade-responder stand-in offering the versions of the cluster's
+/// distribution.
+pub fn responder_for(cluster: &str) -> Responder {
+    let config = if cluster.starts_with("rke2") {
+        ResponseConfig::rke2_default()
+    } else {
+        ResponseConfig::k3s_default()
+    };
+    Responder::start(Behaviour::Normal(config)).unwrap()
 }

@@ -5,9 +5,11 @@
 use std::path::Path;
 
 use component_artifacts::{COMPONENTS, RKE2_REPORTER_PATH};
-use ur_test_support::{Behaviour, Responder, ResponseConfig, StoredPoint, wasmtime_run};
+use ur_test_support::{StoredPoint, wasmtime_run};
 
-use crate::common::{CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, run};
+use crate::common::{
+    CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, responder_for, run,
+};
 
 const MODES: [&str; 2] = ["minimal", "standard"];
 
@@ -41,15 +43,6 @@ fn k3s_expected(cluster: &str, mode: &str) -> &'static str {
 /// `cni-plugin` and `os` as tags (DESIGN.md section 4).
 const RKE2_CANAL_MINIMAL: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2}}"#;
 const RKE2_CANAL_STANDARD: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0}}"#;
-
-fn responder_for(cluster: &str) -> Responder {
-    let config = if cluster.starts_with("rke2") {
-        ResponseConfig::rke2_default()
-    } else {
-        ResponseConfig::k3s_default()
-    };
-    Responder::start(Behaviour::Normal(config)).unwrap()
-}
 
 /// One full run against the API stand-in; returns the body the
 /// upgrade-responder stand-in received and what it would store.

@@ -1,18 +1,11 @@
 //! The whole job on each fixture cluster: API stand-in -> host -> component
 //! -> upgrade-responder stand-in.
 
-use ur_test_support::{ApiOptions, Behaviour, Responder, ResponseConfig, Rule};
+use ur_test_support::{ApiOptions, Rule};
 
-use crate::common::{CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, run};
-
-fn responder_for(cluster: &str) -> Responder {
-    let config = if cluster.starts_with("rke2") {
-        ResponseConfig::rke2_default()
-    } else {
-        ResponseConfig::k3s_default()
-    };
-    Responder::start(Behaviour::Normal(config)).unwrap()
-}
+use crate::common::{
+    CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, responder_for, run,
+};
 
 #[test]
 fn each_fixture_cluster_reports_the_exact_design_record_payload() {

@@ -16,18 +16,15 @@
 //! and modes", says where each comes from.
 
 use reporter_sdk::classify::{CniPlugin, Extended};
-use reporter_sdk::facts::{cluster_uuid, node_counts};
-use reporter_sdk::payload::UNKNOWN;
-use reporter_sdk::{ClusterFacts, DistroVersion, FieldMode, Payload, Reporter, Settings};
+use reporter_sdk::facts::{cluster_uuid, kubernetes_version, node_counts};
+use reporter_sdk::{ClusterFacts, FieldMode, Payload, Reporter, Settings};
 
 struct K3sReporter;
 
 impl Reporter for K3sReporter {
     fn payload(facts: &ClusterFacts, settings: &Settings) -> Result<Payload, String> {
         let app_version = facts.server_version.git_version.as_str();
-        let kubernetes_version = DistroVersion::parse(app_version)
-            .map(|v| v.kubernetes_version())
-            .unwrap_or_else(|| UNKNOWN.to_string());
+        let kubernetes_version = kubernetes_version(facts);
         let counts = node_counts(facts);
         let payload = Payload::new(app_version)
             .tag("kubernetesVersion", &kubernetes_version)

@@ -1,6 +1,7 @@
 //! Questions components ask of the cluster facts, answered one way for all.
 
-use crate::{ClusterFacts, NodeFacts, NodeRole};
+use crate::payload::UNKNOWN;
+use crate::{ClusterFacts, DistroVersion, NodeFacts, NodeRole};
 
 /// A server node runs the control plane: K3s and RKE2 label servers with the
 /// `control-plane` role, and older releases with `master`.
@@ -35,4 +36,12 @@ pub fn cluster_uuid(facts: &ClusterFacts) -> Result<&str, String> {
         return Err("the cluster facts carry no kube-system namespace UID (cluster-uuid)".into());
     }
     Ok(uuid)
+}
+
+/// The upstream Kubernetes version of the distribution release the API
+/// server reports (`v1.31.6+k3s1` -> `v1.31.6`), or `unknown`.
+pub fn kubernetes_version(facts: &ClusterFacts) -> String {
+    DistroVersion::parse(&facts.server_version.git_version)
+        .map(|v| v.kubernetes_version())
+        .unwrap_or_else(|| UNKNOWN.to_string())
 }
