@@ -123,6 +123,17 @@ pub fn host() -> Command {
 pub fn run(command: &mut Command) -> Ran {
     let started = Instant::now();
     let output = command.output().expect("the host binary runs");
+    // Shown with `cargo test -- --nocapture`: how long each run took.
+    let args: Vec<_> = command
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    eprintln!(
+        "host run: {} ms, exit {:?}: {}",
+        started.elapsed().as_millis(),
+        output.status.code(),
+        args.join(" ")
+    );
     Ran {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
