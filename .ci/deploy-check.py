@@ -9,7 +9,10 @@ Sprig functions and lint rules as `helm template` / `helm lint`), offline, so
 Usage: deploy-check.py OUTDIR   (writes the rendered variants there)
 """
 
+import shutil
 import sys
+import tempfile
+import zlib
 from pathlib import Path
 
 import yaml
@@ -123,6 +126,22 @@ def main():
         "component.source=configMap mounts the ConfigMap and selects its key",
     )
     check(container["env"][-1] == {"name": "UPGRADE_RESPONDER_LOG_LEVEL", "value": "debug"}, "extraEnv is appended to the explicit env")
+
+    # The per-cluster minute: `lookup` answers nothing offline, so render the
+    # chart's own "upgrade-responder.minute" helper on fixture UIDs through a
+    # copy of the chart with one extra template, and compare with adler32.
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "chart"
+        shutil.copytree(CHART, copy)
+        uids = ["2f06cc1a-6788-4fa1-b89e-732bd797902b", "e0430492-d000-4a92-8557-ca4e45ddcb94",
+                "98e10cbe-b8e7-4831-878d-f6677a4594c3", "0e523211-d8c6-4857-ae85-3fea25a64205", ""]
+        (copy / "templates/minutes.yaml").write_text(
+            "minutes:\n" + "".join(f'  - {{{{ include "upgrade-responder.minute" "{u}" }}}}\n' for u in uids))
+        out_copy = helm.Chart.load(str(copy)).render(None, name="upgrade-responder", namespace="kube-system")
+        minutes = yaml.safe_load(out_copy["upgrade-responder/templates/minutes.yaml"])["minutes"]
+        expected = [zlib.adler32(u.encode()) % 60 if u else 0 for u in uids]
+        check(minutes == expected, f"per-cluster minute = adler32(kube-system UID) mod 60: {minutes}")
+        check(len(set(minutes[:4])) == 4, "the fixture clusters get different minutes")
 
     try:
         render({"component": {"source": "image"}})

@@ -24,11 +24,20 @@ minute 0, the plain manifest's schedule.
 {{- if .Values.schedule -}}
 {{- .Values.schedule -}}
 {{- else -}}
-{{- $minute := 0 -}}
+{{- $uid := "" -}}
 {{- $ns := lookup "v1" "Namespace" "" "kube-system" -}}
-{{- if and $ns $ns.metadata $ns.metadata.uid -}}
-{{- $minute = mod (atoi (adler32sum $ns.metadata.uid)) 60 -}}
+{{- if and $ns $ns.metadata -}}
+{{- $uid = $ns.metadata.uid | default "" -}}
 {{- end -}}
-{{- printf "%d */8 * * *" $minute -}}
+{{- printf "%s */8 * * *" (include "upgrade-responder.minute" $uid) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The minute (0-59) for a kube-system UID: adler32 mod 60; 0 for "". */}}
+{{- define "upgrade-responder.minute" -}}
+{{- if . -}}
+{{- mod (atoi (adler32sum .)) 60 -}}
+{{- else -}}
+0
 {{- end -}}
 {{- end -}}
