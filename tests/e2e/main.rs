@@ -8,4 +8,5 @@ mod failures;
 mod hostile;
 mod pipeline;
 mod privacy;
+mod rbac;
 mod wasmtime_run;

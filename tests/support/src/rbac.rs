@@ -97,6 +97,158 @@ impl Rule {
     }
 }
 
+/// The service account the deploy manifest runs the job as.
+pub const SERVICE_ACCOUNT_NAMESPACE: &str = "kube-system";
+pub const SERVICE_ACCOUNT_NAME: &str = "upgrade-responder";
+
+impl Rule {
+    /// What every cluster grants every user, authenticated or not
+    /// (the bootstrap ClusterRole `system:public-info-viewer`, bound to
+    /// `system:authenticated` and `system:unauthenticated`): GET /version
+    /// and the health endpoints. The manifest needs no rule for them.
+    pub fn public_info_viewer() -> Vec<Rule> {
+        vec![Rule::non_resource(
+            &["/healthz", "/livez", "/readyz", "/version", "/version/"],
+            &["get"],
+        )]
+    }
+
+    /// The rules a set of Kubernetes manifests (multi-document YAML) grants
+    /// the service account `kube-system:upgrade-responder`, one [`Rule`] per
+    /// policy rule, in manifest order: every Role and ClusterRole that a
+    /// RoleBinding or ClusterRoleBinding in the file binds to that account
+    /// (directly, as its user name, or through one of its groups). A
+    /// binding to a role the file does not define is an error, so nothing
+    /// is granted that the file does not show.
+    pub fn from_manifest(path: &std::path::Path) -> anyhow::Result<Vec<Rule>> {
+        use anyhow::Context as _;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Rule::from_manifest_str(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// [`Rule::from_manifest`] on YAML text.
+    pub fn from_manifest_str(text: &str) -> anyhow::Result<Vec<Rule>> {
+        use anyhow::{Context as _, bail};
+        use serde_json::Value;
+
+        let docs: Vec<Value> =
+            serde_saphyr::from_multiple(text).context("the manifest is not valid YAML")?;
+        let docs: Vec<&Value> = docs.iter().filter(|d| !d.is_null()).collect();
+        let str_of = |v: &Value, pointer: &str| -> String {
+            v.pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let find_role = |kind: &str, namespace: &str, name: &str| -> Option<&Value> {
+            docs.iter().copied().find(|d| {
+                str_of(d, "/kind") == kind
+                    && str_of(d, "/metadata/name") == name
+                    && (kind == "ClusterRole" || str_of(d, "/metadata/namespace") == namespace)
+            })
+        };
+
+        let mut rules = Vec::new();
+        for doc in &docs {
+            let kind = str_of(doc, "/kind");
+            let binding_namespace = match kind.as_str() {
+                "ClusterRoleBinding" => None,
+                "RoleBinding" => Some(str_of(doc, "/metadata/namespace")),
+                _ => continue,
+            };
+            let binding = str_of(doc, "/metadata/name");
+            let subjects = doc
+                .get("subjects")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            if !subjects.iter().any(binds_the_service_account) {
+                continue;
+            }
+            let role_kind = str_of(doc, "/roleRef/kind");
+            let role_name = str_of(doc, "/roleRef/name");
+            if kind == "ClusterRoleBinding" && role_kind != "ClusterRole" {
+                bail!("ClusterRoleBinding {binding} refers to a {role_kind}, not a ClusterRole");
+            }
+            let role = find_role(
+                &role_kind,
+                binding_namespace.as_deref().unwrap_or_default(),
+                &role_name,
+            )
+            .with_context(|| {
+                format!(
+                    "{kind} {binding} binds {role_kind} {role_name}, which the manifest does not define"
+                )
+            })?;
+            for policy in role
+                .get("rules")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+            {
+                let list = |key: &str| -> Vec<String> {
+                    policy
+                        .get(key)
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .map(|v| v.as_str().unwrap_or_default().to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let urls = list("nonResourceURLs");
+                if !urls.is_empty() {
+                    if binding_namespace.is_some() {
+                        // The API server ignores non-resource rules bound
+                        // by a RoleBinding.
+                        continue;
+                    }
+                    rules.push(Rule::NonResource {
+                        urls,
+                        verbs: list("verbs"),
+                    });
+                    continue;
+                }
+                rules.push(Rule::Resource {
+                    namespace: binding_namespace.clone(),
+                    api_groups: list("apiGroups"),
+                    resources: list("resources"),
+                    verbs: list("verbs"),
+                    resource_names: list("resourceNames"),
+                });
+            }
+        }
+        Ok(rules)
+    }
+}
+
+/// Whether a binding subject applies to the job's service account.
+fn binds_the_service_account(subject: &serde_json::Value) -> bool {
+    let field = |key: &str| {
+        subject
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    };
+    let user = format!("system:serviceaccount:{SERVICE_ACCOUNT_NAMESPACE}:{SERVICE_ACCOUNT_NAME}");
+    let namespace_group = format!("system:serviceaccounts:{SERVICE_ACCOUNT_NAMESPACE}");
+    match field("kind") {
+        "ServiceAccount" => {
+            field("name") == SERVICE_ACCOUNT_NAME && field("namespace") == SERVICE_ACCOUNT_NAMESPACE
+        }
+        "User" => field("name") == user,
+        "Group" => [
+            "system:authenticated",
+            "system:serviceaccounts",
+            namespace_group.as_str(),
+        ]
+        .contains(&field("name")),
+        _ => false,
+    }
+}
+
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -356,6 +508,63 @@ mod tests {
         assert!(allowed(&rules, &attrs("GET", "/healthz/ping")));
         assert!(!allowed(&rules, &attrs("GET", "/healthz")));
         assert!(!allowed(&rules, &attrs("GET", "/version")));
+    }
+
+    #[test]
+    fn manifest_loader_follows_bindings_and_refuses_undefined_roles() {
+        let yaml = r#"
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: reader}
+rules:
+  - {apiGroups: [""], resources: [nodes], verbs: [list]}
+  - {nonResourceURLs: [/metrics], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: unbound}
+rules:
+  - {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+subjects: [{kind: ServiceAccount, name: upgrade-responder, namespace: kube-system}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader, namespace: other}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader}
+subjects: [{kind: Group, name: "system:serviceaccounts:kube-system"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: someone-else, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: unbound}
+subjects: [{kind: ServiceAccount, name: upgrade-responder, namespace: default}]
+"#;
+        assert_eq!(
+            Rule::from_manifest_str(yaml).unwrap(),
+            vec![
+                Rule::cluster(&[""], &["nodes"], &["list"]),
+                Rule::non_resource(&["/metrics"], &["get"]),
+                Rule::namespaced("other", &[""], &["nodes"], &["list"]),
+            ]
+        );
+
+        let dangling = r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: User, name: "system:serviceaccount:kube-system:upgrade-responder"}]
+"#;
+        assert_eq!(
+            Rule::from_manifest_str(dangling).unwrap_err().to_string(),
+            "ClusterRoleBinding admin binds ClusterRole cluster-admin, which the manifest does not define"
+        );
     }
 
     #[test]

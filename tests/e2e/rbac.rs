@@ -1,0 +1,288 @@
+//! The RBAC of the deploy manifest is sufficient and minimal: the API
+//! stand-in grants exactly the rules `deploy/manifests/upgrade-responder.yaml`
+//! binds to the job's service account (plus what every cluster grants every
+//! user), the job reports with them, and without any one of them it
+//! degrades exactly as documented.
+
+use ur_test_support::{ApiOptions, Behaviour, Responder, ResponseConfig, Rule};
+
+use crate::common::{Cluster, Ran, host, k3s_payload, run, workspace};
+
+const CLUSTER: &str = "k3s-ha";
+const USER: &str = "system:serviceaccount:kube-system:upgrade-responder";
+const HINT: &str = "(the service account lacks this permission: apply the RBAC rules of deploy/manifests/upgrade-responder.yaml)";
+
+fn manifest_rules() -> Vec<Rule> {
+    Rule::from_manifest(&workspace().join("deploy/manifests/upgrade-responder.yaml"))
+        .expect("the deploy manifest's RBAC loads")
+}
+
+/// The manifest's rules as the API server would apply them: plus the
+/// bootstrap `system:public-info-viewer` every cluster has (GET /version).
+fn effective(rules: Vec<Rule>) -> Vec<Rule> {
+    rules
+        .into_iter()
+        .chain(Rule::public_info_viewer())
+        .collect()
+}
+
+/// The message of each log line at `level`, without time and level.
+fn messages<'a>(ran: &'a Ran, level: &str) -> Vec<&'a str> {
+    let marker = format!(" {level} ");
+    ran.stderr
+        .lines()
+        .filter_map(|line| line.split_once(&marker).map(|(_, message)| message))
+        .collect()
+}
+
+/// `message` without its trailing ` (elapsed_ms=N)` or ` elapsed_ms=N)`.
+fn without_elapsed(message: &str) -> &str {
+    match message.rfind("elapsed_ms=") {
+        Some(at) => message[..at].trim_end_matches([' ', '(']),
+        None => message,
+    }
+}
+
+/// Asserts a warning is exactly `{prefix}{HINT}: ApiError: {forbidden}:
+/// Forbidden (Status {..}): {forbidden}: Forbidden{suffix}`: kube's error
+/// chain carries the API server's Status (its Debug form, checked for the
+/// 403 code) between the two copies of the Forbidden message.
+fn assert_forbidden(warning: &str, prefix: &str, forbidden: &str, suffix: &str) {
+    let head = format!(
+        "{prefix} {HINT}: ApiError: {forbidden}: Forbidden (Status {{ status: Some(Failure), code: 403, "
+    );
+    let tail = format!("}}): {forbidden}: Forbidden{suffix}");
+    assert!(
+        warning.starts_with(&head),
+        "expected {head:?}...\n got {warning:?}"
+    );
+    assert!(
+        warning.ends_with(&tail),
+        "expected ...{tail:?}\n got {warning:?}"
+    );
+}
+
+struct Outcome {
+    ran: Ran,
+    received: Vec<String>,
+    api_statuses: Vec<(String, u16)>,
+}
+
+/// One real run (not a dry run) of the job against the fixture cluster with
+/// `rules`, reporting to a stand-in upgrade-responder.
+fn run_with(rules: Vec<Rule>) -> Outcome {
+    let api = Cluster::start_with(
+        CLUSTER,
+        ApiOptions {
+            rules: Some(rules),
+            ..ApiOptions::default()
+        },
+    );
+    let responder = Responder::start(Behaviour::Normal(ResponseConfig::k3s_default())).unwrap();
+    let ran = run(host()
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig)
+        .arg("--endpoint")
+        .arg(responder.url()));
+    Outcome {
+        received: responder
+            .received()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .collect(),
+        api_statuses: api
+            .api
+            .requests()
+            .iter()
+            .map(|r| (r.path.clone(), r.status))
+            .collect(),
+        ran,
+    }
+}
+
+#[test]
+fn the_manifest_grants_exactly_the_reads_the_host_makes() {
+    assert_eq!(
+        manifest_rules(),
+        vec![
+            Rule::cluster(&[""], &["nodes"], &["list"]),
+            Rule::namespaced("kube-system", &[""], &["namespaces"], &["get"])
+                .with_names(&["kube-system"]),
+            Rule::namespaced(
+                "kube-system",
+                &["apps"],
+                &["deployments", "daemonsets"],
+                &["list"]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_manifest_grants_only_reads_of_what_the_host_reads() {
+    let reads = ["nodes", "namespaces", "deployments", "daemonsets"];
+    for rule in manifest_rules() {
+        match rule {
+            Rule::Resource {
+                namespace,
+                api_groups,
+                resources,
+                verbs,
+                resource_names,
+            } => {
+                assert!(
+                    verbs.iter().all(|v| v == "get" || v == "list"),
+                    "only get and list: {verbs:?}"
+                );
+                assert!(
+                    api_groups.iter().all(|g| g.is_empty() || g == "apps"),
+                    "{api_groups:?}"
+                );
+                assert!(
+                    resources.iter().all(|r| reads.contains(&r.as_str())),
+                    "only what the host reads: {resources:?}"
+                );
+                // Cluster-wide only where nothing narrower can work (nodes
+                // are cluster-scoped); everything else in kube-system.
+                if resources != ["nodes"] {
+                    assert_eq!(namespace.as_deref(), Some("kube-system"), "{resources:?}");
+                }
+                if resources.iter().any(|r| r == "namespaces") {
+                    assert_eq!(resource_names, ["kube-system"]);
+                }
+            }
+            Rule::NonResource { urls, .. } => {
+                panic!("no non-resource rule is needed (/version is public): {urls:?}")
+            }
+        }
+    }
+}
+
+#[test]
+fn with_the_manifest_rules_the_report_is_sent_with_the_exact_payload() {
+    let outcome = run_with(effective(manifest_rules()));
+    let ran = &outcome.ran;
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(outcome.received, [k3s_payload(CLUSTER)]);
+    assert!(messages(ran, "WARN").is_empty(), "{}", ran.stderr);
+    let info = messages(ran, "INFO");
+    assert_eq!(info.len(), 1, "{}", ran.stderr);
+    assert!(
+        info[0].starts_with("report sent: status=200 "),
+        "{}",
+        info[0]
+    );
+    assert_eq!(
+        outcome.api_statuses,
+        [
+            ("/version".to_string(), 200),
+            ("/api/v1/namespaces/kube-system".to_string(), 200),
+            ("/api/v1/nodes".to_string(), 200),
+            (
+                "/apis/apps/v1/namespaces/kube-system/deployments".to_string(),
+                200
+            ),
+            (
+                "/apis/apps/v1/namespaces/kube-system/daemonsets".to_string(),
+                200
+            ),
+        ],
+        "every read the host makes is granted"
+    );
+}
+
+/// Each rule of the manifest removed in turn: the run degrades as the
+/// README documents, so every rule is needed.
+#[test]
+fn without_any_one_rule_the_run_degrades_as_documented() {
+    let rules = manifest_rules();
+    assert_eq!(rules.len(), 3);
+    for (index, removed) in rules.iter().enumerate() {
+        let mut remaining = rules.clone();
+        remaining.remove(index);
+        let outcome = run_with(effective(remaining));
+        let ran = &outcome.ran;
+        let Rule::Resource { resources, .. } = removed else {
+            panic!("unexpected rule {removed:?}");
+        };
+        assert_eq!(ran.code, 0, "{resources:?}: {}", ran.stderr);
+        let warn: Vec<&str> = messages(ran, "WARN")
+            .into_iter()
+            .map(without_elapsed)
+            .collect();
+        match resources.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["nodes"] => {
+                assert!(outcome.received.is_empty(), "nothing sent");
+                assert_eq!(warn.len(), 1, "{}", ran.stderr);
+                assert_forbidden(
+                    warn[0],
+                    "report not sent: cannot read the cluster facts: Kubernetes API request failed: list nodes",
+                    &format!(
+                        "nodes is forbidden: User \"{USER}\" cannot list resource \"nodes\" in API group \"\" at the cluster scope"
+                    ),
+                    "",
+                );
+                assert!(messages(ran, "INFO").is_empty());
+            }
+            ["namespaces"] => {
+                assert!(outcome.received.is_empty(), "nothing sent");
+                assert_eq!(warn.len(), 1, "{}", ran.stderr);
+                assert_forbidden(
+                    warn[0],
+                    "report not sent: cannot read the cluster facts: Kubernetes API request failed: get namespace kube-system",
+                    &format!(
+                        "namespaces \"kube-system\" is forbidden: User \"{USER}\" cannot get resource \"namespaces\" in API group \"\" in the namespace \"kube-system\""
+                    ),
+                    "",
+                );
+                assert!(messages(ran, "INFO").is_empty());
+            }
+            ["deployments", "daemonsets"] => {
+                // Optional: reported without the workload summary; the
+                // minimal payload does not carry it, so it is the same.
+                assert_eq!(outcome.received, [k3s_payload(CLUSTER)]);
+                assert_eq!(warn.len(), 2, "{}", ran.stderr);
+                for (line, kind) in warn.iter().zip(["deployments", "daemonsets"]) {
+                    assert_forbidden(
+                        line,
+                        &format!("Kubernetes API request failed: list {kind} in kube-system"),
+                        &format!(
+                            "{kind}.apps is forbidden: User \"{USER}\" cannot list resource \"{kind}\" in API group \"apps\" in the namespace \"kube-system\""
+                        ),
+                        &format!("; reporting no kube-system {kind}"),
+                    );
+                }
+                let info = messages(ran, "INFO");
+                assert_eq!(info.len(), 1, "{}", ran.stderr);
+                assert!(
+                    info[0].starts_with("report sent: status=200 "),
+                    "{}",
+                    info[0]
+                );
+            }
+            _ => panic!("a rule the host does not need: {removed:?}"),
+        }
+    }
+}
+
+/// Without the bootstrap public-info rule (a cluster that removed
+/// system:public-info-viewer), GET /version fails first.
+#[test]
+fn version_is_read_through_the_public_info_rule_not_the_manifest() {
+    let outcome = run_with(manifest_rules());
+    let ran = &outcome.ran;
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(outcome.received.is_empty());
+    let warn: Vec<&str> = messages(ran, "WARN")
+        .into_iter()
+        .map(without_elapsed)
+        .collect();
+    assert_eq!(warn.len(), 1, "{}", ran.stderr);
+    assert!(
+        warn[0].starts_with(&format!(
+            "report not sent: cannot read the cluster facts: Kubernetes API request failed: GET /version {HINT}"
+        )),
+        "{}",
+        warn[0]
+    );
+}
