@@ -169,14 +169,26 @@ where
 /// An API error with the request it came from, and what to do about a 401
 /// or 403.
 fn explain(error: kube::Error, request: &str) -> anyhow::Error {
-    let hint = match &error {
-        kube::Error::Api(status) if status.code == 403 => {
+    let kube::Error::Api(status) = &error else {
+        return anyhow::Error::new(error)
+            .context(format!("Kubernetes API request failed: {request}"));
+    };
+    // The API server's Status says it all: its code, reason and message.
+    let hint = match status.code {
+        403 => {
             " (the service account lacks this permission: apply the RBAC rules of deploy/manifests/upgrade-responder.yaml)"
         }
-        kube::Error::Api(status) if status.code == 401 => {
-            " (the API server did not accept the credentials)"
-        }
+        401 => " (the API server did not accept the credentials)",
         _ => "",
     };
-    anyhow::Error::new(error).context(format!("Kubernetes API request failed: {request}{hint}"))
+    let reason = if status.reason.is_empty() {
+        "error"
+    } else {
+        status.reason.as_str()
+    };
+    anyhow::anyhow!(
+        "Kubernetes API request failed: {request}: {} {reason}: {}{hint}",
+        status.code,
+        status.message
+    )
 }

@@ -337,7 +337,8 @@ fn missing_permission_for_nodes_names_the_rbac_fix() {
     assert!(ran.stdout.is_empty());
     let warn = ran.log_lines("WARN");
     assert!(
-        warn[0].contains("list nodes (the service account lacks this permission"),
+        warn[0].contains("list nodes: 403 Forbidden: nodes is forbidden: User ")
+            && warn[0].contains("(the service account lacks this permission: apply the RBAC rules of deploy/manifests/upgrade-responder.yaml)"),
         "{}",
         warn[0]
     );
