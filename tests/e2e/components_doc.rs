@@ -245,8 +245,8 @@ fn exercise_image_build(line: &CommandLine, text: &str, recipes: &[&Block]) {
     };
     assert_eq!(
         component.file_name().unwrap(),
-        "component.wasm",
-        "the manifest example mounts /component.wasm"
+        "reporter.wasm",
+        "the manifest example mounts /reporter.wasm, as deploy/image/Containerfile.component does"
     );
     let ran = run(host()
         .current_dir(workspace())
@@ -350,7 +350,7 @@ fn the_packaging_and_selection_examples_agree_with_each_other() {
     assert!(
         manifest
             .text
-            .contains(&format!("value: {mount}/component.wasm\n")),
+            .contains(&format!("value: {mount}/reporter.wasm\n")),
         "{}",
         manifest.text
     );
