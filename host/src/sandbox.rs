@@ -167,11 +167,9 @@ pub fn check(engine: &Engine, bytes: &[u8], origin: &str) -> Result<Checked, Ref
     Ok(Checked { component, shape })
 }
 
-/// What the run did, for the summary line and the warnings.
+/// What the run hit, for the warnings.
 #[derive(Debug, Default, Clone)]
 pub struct Events {
-    /// Requests the component made, and what became of each.
-    pub requests: Vec<String>,
     /// The limit that stopped the run, if one did.
     pub limit_hit: Option<String>,
 }
@@ -323,12 +321,6 @@ impl WasiHttpHooks for Egress {
         fut: HttpFuture<wasmtime_wasi_http::Result<()>>,
     ) -> HttpFuture<SendResult> {
         drop(fut);
-        let target = format!(
-            "{} {}://{}",
-            request.method(),
-            request.uri().scheme_str().unwrap_or(""),
-            request.uri().authority().map(|a| a.as_str()).unwrap_or("")
-        );
         let decision = self.decide(&request);
         let options = self.clamp(options);
         let events = self.events.clone();
@@ -349,7 +341,6 @@ impl WasiHttpHooks for Egress {
         Box::new(async move {
             if let Err(reason) = decision {
                 tracing::warn!("{reason}");
-                record(&events, |e| e.requests.push(format!("{target}: denied")));
                 // Read (a bounded part of) the body the component is still
                 // writing, so it sees "request denied" and not a reset.
                 let body = request.into_body();
@@ -369,30 +360,18 @@ impl WasiHttpHooks for Egress {
             let Some(tls) = tls else {
                 return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
             };
-            let sent = crate::transport::send(request, options, tls).await;
-            match sent {
-                Ok((response, io)) => {
-                    record(&events, |e| {
-                        e.requests
-                            .push(format!("{target}: {}", response.status().as_u16()))
-                    });
-                    let response = response.map(|body| {
-                        BoundedBody::new(
-                            body.boxed_unsync(),
-                            max_response,
-                            "response body",
-                            events.clone(),
-                            |max| wasmtime_wasi_http::Error::HttpResponseBodySize(Some(max)),
-                        )
-                        .boxed_unsync()
-                    });
-                    Ok((response, Box::new(io) as HttpFuture<_>))
-                }
-                Err(error) => {
-                    record(&events, |e| e.requests.push(format!("{target}: {error}")));
-                    Err(error)
-                }
-            }
+            let (response, io) = crate::transport::send(request, options, tls).await?;
+            let response = response.map(|body| {
+                BoundedBody::new(
+                    body.boxed_unsync(),
+                    max_response,
+                    "response body",
+                    events.clone(),
+                    |max| wasmtime_wasi_http::Error::HttpResponseBodySize(Some(max)),
+                )
+                .boxed_unsync()
+            });
+            Ok((response, Box::new(io) as HttpFuture<_>))
         })
     }
 }
