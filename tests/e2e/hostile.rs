@@ -31,6 +31,23 @@ fn run_component(component: &str, endpoint: &str, settings: &[(&str, &str)]) -> 
     run(&mut command)
 }
 
+/// A dry run of `component` (the built-in one if `None`) on the single-node
+/// fixture with extra settings.
+fn dry_run(component: Option<&str>, settings: &[(&str, &str)]) -> Ran {
+    let mut command = host();
+    if let Some(component) = component {
+        command.arg("--component").arg(component);
+    }
+    command
+        .arg("--facts")
+        .arg(facts_file("k3s-single"))
+        .arg("--dry-run");
+    for (key, value) in settings {
+        command.env(key, value);
+    }
+    run(&mut command)
+}
+
 fn single_warning(ran: &Ran) -> String {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let warn = ran.log_lines("WARN");
@@ -156,13 +173,10 @@ fn a_huge_request_body_is_refused_before_it_leaves() {
 
 #[test]
 fn environment_arguments_and_working_directory_are_empty() {
-    let ran = run(host()
-        .env("SECRET_FOR_TEST", "hunter2")
-        .arg("--component")
-        .arg(components::READS_ENV_ARGS)
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--dry-run"));
+    let ran = dry_run(
+        Some(components::READS_ENV_ARGS),
+        &[("SECRET_FOR_TEST", "hunter2")],
+    );
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     // "/" is wasi-libc's answer when the host gives no directory at all.
     assert_eq!(ran.stdout, "env=[] args=[] cwd=\"/\"\n");
@@ -190,13 +204,10 @@ fn sockets_and_name_lookup_are_refused_before_running() {
 
 #[test]
 fn an_endless_loop_is_stopped_at_the_deadline() {
-    let ran = run(host()
-        .env("UPGRADE_RESPONDER_DEADLINE_SECONDS", "2")
-        .arg("--component")
-        .arg(components::LOOPS_FOREVER)
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--dry-run"));
+    let ran = dry_run(
+        Some(components::LOOPS_FOREVER),
+        &[("UPGRADE_RESPONDER_DEADLINE_SECONDS", "2")],
+    );
     let warn = single_warning(&ran);
     assert!(
         warn.contains("report not sent: component stopped: deadline (2000 ms) passed"),
@@ -207,13 +218,10 @@ fn an_endless_loop_is_stopped_at_the_deadline() {
 
 #[test]
 fn unbounded_allocation_is_stopped_by_the_memory_limit() {
-    let ran = run(host()
-        .env("UPGRADE_RESPONDER_MEMORY_LIMIT_MIB", "16")
-        .arg("--component")
-        .arg(components::ALLOCATES_WITHOUT_BOUND)
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--dry-run"));
+    let ran = dry_run(
+        Some(components::ALLOCATES_WITHOUT_BOUND),
+        &[("UPGRADE_RESPONDER_MEMORY_LIMIT_MIB", "16")],
+    );
     let warn = single_warning(&ran);
     assert!(
         warn.contains("report not sent: component stopped: memory limit (16777216 bytes) reached:"),
@@ -225,11 +233,7 @@ fn unbounded_allocation_is_stopped_by_the_memory_limit() {
 fn a_table_larger_than_the_limit_is_refused_at_instantiation() {
     // No Rust component can grow a table at run time (there is no stable
     // table.grow); the bound applies to the table a component declares.
-    let ran = run(host()
-        .env("UPGRADE_RESPONDER_TABLE_ELEMENTS", "1")
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--dry-run"));
+    let ran = dry_run(None, &[("UPGRADE_RESPONDER_TABLE_ELEMENTS", "1")]);
     let warn = single_warning(&ran);
     assert!(
         warn.contains("report not sent: component stopped: table limit (1 elements) reached:"),
@@ -239,12 +243,7 @@ fn a_table_larger_than_the_limit_is_refused_at_instantiation() {
 
 #[test]
 fn a_stdout_flood_is_cut_and_marked() {
-    let ran = run(host()
-        .arg("--component")
-        .arg(components::FLOODS_STDOUT)
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--dry-run"));
+    let ran = dry_run(Some(components::FLOODS_STDOUT), &[]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
         ran.stdout.starts_with("{\"appVersion\":\"v0.0.0+flood1\""),
@@ -270,12 +269,7 @@ fn a_stdout_flood_is_cut_and_marked() {
 
 #[test]
 fn a_gigantic_outcome_is_refused() {
-    let ran = run(host()
-        .arg("--component")
-        .arg(components::GIGANTIC_OUTCOME)
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--dry-run"));
+    let ran = dry_run(Some(components::GIGANTIC_OUTCOME), &[]);
     let warn = single_warning(&ran);
     assert!(
         warn.contains("report not sent: component stopped: outcome limit (262144 bytes) reached: the component returned 4194304 bytes"),
@@ -289,12 +283,7 @@ fn a_gigantic_outcome_is_refused() {
 
 #[test]
 fn a_trap_ends_the_run_with_a_warning() {
-    let ran = run(host()
-        .arg("--component")
-        .arg(components::TRAPS)
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--dry-run"));
+    let ran = dry_run(Some(components::TRAPS), &[]);
     let warn = single_warning(&ran);
     assert!(
         warn.contains("report not sent: component stopped: component trapped:"),
