@@ -1,0 +1,135 @@
+//! `capabilities`: the policy after configuration, for a reviewer: what a
+//! component may import, where it may send, and every limit.
+
+use crate::USER_AGENT;
+use crate::config::{self, Config, Values};
+use crate::failure::{Failure, exit};
+use crate::policy;
+
+/// `capabilities`: the policy after configuration, for a reviewer.
+pub fn print(values: &Values, json: bool) -> u8 {
+    let config = match Config::parse(values) {
+        Ok(config) => config,
+        Err(error) => return Failure::Config(error).log(),
+    };
+    let limits = &config.limits;
+    let limit_rows: Vec<(&str, &str, String)> = vec![
+        (
+            config::MEMORY_LIMIT,
+            "linear memory",
+            format!("{} bytes", limits.memory_bytes),
+        ),
+        (
+            config::TABLE_LIMIT,
+            "table elements",
+            limits.table_elements.to_string(),
+        ),
+        (
+            config::DEADLINE,
+            "wall-clock deadline (also bounds CPU)",
+            format!("{} s", limits.component_deadline.as_secs()),
+        ),
+        (
+            config::MAX_REQUESTS,
+            "outgoing requests per run",
+            limits.max_requests.to_string(),
+        ),
+        (
+            config::MAX_REQUEST_BYTES,
+            "request body",
+            format!("{} bytes", limits.max_request_body_bytes),
+        ),
+        (
+            config::MAX_RESPONSE_BYTES,
+            "response body",
+            format!("{} bytes", limits.max_response_body_bytes),
+        ),
+        (
+            config::CONNECT_TIMEOUT,
+            "connect timeout",
+            format!("{} s", limits.connect_timeout.as_secs()),
+        ),
+        (
+            config::FIRST_BYTE_TIMEOUT,
+            "first-byte timeout",
+            format!("{} s", limits.first_byte_timeout.as_secs()),
+        ),
+        (
+            config::BETWEEN_BYTES_TIMEOUT,
+            "between-bytes timeout",
+            format!("{} s", limits.between_bytes_timeout.as_secs()),
+        ),
+        (
+            config::MAX_OUTPUT_BYTES,
+            "stdout and stderr, each",
+            format!("{} bytes", limits.max_output_bytes),
+        ),
+        (
+            config::MAX_OUTCOME_BYTES,
+            "returned outcome",
+            format!("{} bytes", limits.max_outcome_bytes),
+        ),
+    ];
+    let tls_roots = match &config.ca_file {
+        Some(path) => format!("public web roots (compiled in) + {}", path.display()),
+        None => "public web roots (compiled in)".to_string(),
+    };
+    let token = if config.bearer_token.is_some() {
+        "added by the host (hidden from the component)"
+    } else {
+        "none"
+    };
+    if json {
+        let document = serde_json::json!({
+            "imports": policy::ALLOWED_IMPORTS.iter().map(|g| serde_json::json!({
+                "interface": g.interface,
+                "versions": if g.interface.starts_with("upgrade-responder:") { policy::REPORTER_TYPES_VERSION.to_string() } else { format!("{}*", policy::WASI_VERSION_PREFIX) },
+                "why": g.why,
+            })).collect::<Vec<_>>(),
+            "required_exports": policy::REQUIRED_EXPORTS,
+            "egress": {
+                "allowed": config.authority.to_string(),
+                "redirects_followed": false,
+                "tls_roots": tls_roots,
+                "bearer_token": config.bearer_token.is_some(),
+                "user_agent": USER_AGENT,
+            },
+            "limits": limit_rows.iter().map(|(key, what, value)| serde_json::json!({
+                "setting": key, "what": what, "value": value,
+            })).collect::<Vec<_>>(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
+        return exit::OK;
+    }
+    println!("Imports a component may have (anything else is refused before it runs):");
+    for grant in policy::ALLOWED_IMPORTS {
+        println!("  {:36} {}", grant.interface, grant.why);
+    }
+    println!(
+        "  (versions: wasi 0.2.x; upgrade-responder:telemetry {})",
+        policy::REPORTER_TYPES_VERSION
+    );
+    println!(
+        "Exports it must have: {}",
+        policy::REQUIRED_EXPORTS.join(", ")
+    );
+    println!("Egress:");
+    println!(
+        "  allowed         {} only (scheme, host and port; redirects are not followed)",
+        config.authority
+    );
+    println!("  TLS roots       {tls_roots}");
+    println!("  bearer token    {token}");
+    println!("  user agent      {USER_AGENT}");
+    println!("Limits:");
+    for (key, what, value) in &limit_rows {
+        println!("  {what:40} {value:>16}   {key}");
+    }
+    println!(
+        "Never granted: files, sockets, name lookup, environment variables, arguments, stdin, the Kubernetes API."
+    );
+    exit::OK
+}

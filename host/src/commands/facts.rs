@@ -1,0 +1,25 @@
+//! `facts`: the cluster as the component would see it, in the fixture
+//! format that `--facts` and `wasmtime run` read.
+
+use crate::config::{Config, Values};
+use crate::facts;
+use crate::failure::{Failure, exit};
+
+pub fn print(values: &Values) -> u8 {
+    let config = match Config::parse(values) {
+        Ok(config) => config,
+        Err(error) => return Failure::Config(error).log(),
+    };
+    let read = match &config.facts {
+        Some(path) => facts::load(path),
+        None => super::runtime().and_then(|rt| rt.block_on(super::run::read_cluster(&config))),
+    };
+    match read {
+        Ok(facts) => {
+            print!("{}", facts::to_json(&facts));
+            exit::OK
+        }
+        // Here the facts are the whole point: not reading them fails.
+        Err(error) => Failure::Internal(error).log(),
+    }
+}

@@ -1,0 +1,280 @@
+//! The default command: one report, as a pipeline of named steps.
+//!
+//! settings -> opted out? -> egress policy -> load the component (checked
+//! against the policy before the cluster is read) -> read the facts ->
+//! spread wait -> call the component -> summary line (`outcome.rs`).
+//!
+//! Each step returns a [`Failure`] when the run cannot go on; `failure.rs`
+//! maps it to its exit code and log level. Only configuration errors and
+//! refused components fail the job; everything the network or the cluster
+//! can do wrong is a warning and exit 0.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use crate::bindings::{ClusterFacts, Settings};
+use crate::config::{self, Config, Values};
+use crate::failure::{Failure, exit};
+use crate::outcome::{self, Summary};
+use crate::sandbox::{self, Call, Checked, RunState};
+use crate::{cluster, facts, transport};
+
+/// Runs one report and returns the exit code.
+pub fn run(values: &Values) -> u8 {
+    let started = Instant::now();
+    pipeline(values, started).unwrap_or_else(|failure| failure.log())
+}
+
+fn pipeline(values: &Values, started: Instant) -> Result<u8, Failure> {
+    if opted_out(values)? {
+        return Ok(exit::OK);
+    }
+    let config = Config::parse(values).map_err(Failure::Config)?;
+    let egress = egress_policy(&config).map_err(Failure::Config)?;
+    let runtime = super::runtime().map_err(Failure::Internal)?;
+    runtime.block_on(async {
+        let component = load_component(&config)?;
+        let facts = read_facts(&config, started).await?;
+        spread_wait(&config, &facts).await;
+        call_component(&component, &config, &facts, egress, started).await
+    })
+}
+
+/// Opt-out first: nothing else is parsed, read or contacted.
+fn opted_out(values: &Values) -> Result<bool, Failure> {
+    if config::enabled(values).map_err(Failure::Config)? {
+        return Ok(false);
+    }
+    tracing::info!(
+        "disabled ({}=false from {}): nothing read, nothing sent",
+        config::ENABLED,
+        values.get(config::ENABLED).1
+    );
+    Ok(true)
+}
+
+/// The egress policy from the settings: the endpoint, TLS roots, token.
+fn egress_policy(config: &Config) -> anyhow::Result<sandbox::EgressPolicy> {
+    let tls = transport::tls_config(config.ca_file.as_deref())
+        .with_context(|| format!("{} is not usable", config::CA_FILE))?;
+    let bearer_token = match &config.bearer_token {
+        None => None,
+        Some(token) => {
+            let mut value = http::HeaderValue::try_from(format!("Bearer {}", token.expose()))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "{}: the token is not a valid header value",
+                        config::TOKEN_FILE
+                    )
+                })?;
+            value.set_sensitive(true);
+            Some(value)
+        }
+    };
+    Ok(sandbox::EgressPolicy {
+        authority: config.authority.clone(),
+        tls,
+        bearer_token,
+    })
+}
+
+/// A component checked against the policy, ready to instantiate.
+struct Loaded {
+    engine: Engine,
+    linker: Linker<RunState>,
+    checked: Checked,
+    /// A name for the component in messages.
+    origin: String,
+}
+
+/// Reads and checks the component before the cluster is read: a wrong file
+/// is the operator's to fix, whatever state the cluster is in.
+fn load_component(config: &Config) -> Result<Loaded, Failure> {
+    let engine = sandbox::engine().map_err(Failure::Internal)?;
+    sandbox::start_epoch_ticker(&engine);
+    let (bytes, origin) = component_bytes(config).map_err(Failure::Config)?;
+    let checked = sandbox::check(&engine, &bytes, &origin)
+        .map_err(|refused| Failure::Refused(refused.to_string()))?;
+    let linker = sandbox::linker(&engine)
+        .context("cannot link the sandbox")
+        .map_err(Failure::Internal)?;
+    let grants = sandbox_grants(config, &checked.shape);
+    if config.dry_run {
+        tracing::info!("{grants}");
+    } else {
+        tracing::debug!("{grants}");
+    }
+    Ok(Loaded {
+        engine,
+        linker,
+        checked,
+        origin,
+    })
+}
+
+/// One line saying what the component may do in this run.
+fn sandbox_grants(config: &Config, shape: &sandbox::Shape) -> String {
+    let egress = if config.dry_run {
+        "no HTTP (dry run)".to_string()
+    } else {
+        format!("HTTP to {} only", config.authority)
+    };
+    let mut imports: Vec<String> = shape
+        .imports
+        .iter()
+        .map(|i| {
+            let name = i.name.split('@').next().unwrap_or(&i.name);
+            name.strip_prefix("wasi:").unwrap_or(name).to_string()
+        })
+        .collect();
+    imports.sort();
+    format!(
+        "sandbox granted: {egress}, {} request(s), {} MiB memory, {} s deadline; no files, sockets, environment or arguments; imports: {}",
+        config.limits.max_requests,
+        config.limits.memory_bytes >> 20,
+        config.limits.component_deadline.as_secs(),
+        imports.join(", ")
+    )
+}
+
+/// The chosen component's bytes, and a name for it in messages.
+fn component_bytes(config: &Config) -> anyhow::Result<(Vec<u8>, String)> {
+    match &config.component {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| {
+                format!(
+                    "cannot read the component {} ({})",
+                    path.display(),
+                    config::COMPONENT
+                )
+            })?;
+            Ok((bytes, path.display().to_string()))
+        }
+        None => Ok((
+            component_artifacts::K3S_REPORTER.to_vec(),
+            "built-in k3s-reporter".to_string(),
+        )),
+    }
+}
+
+/// The facts: from a fixture file (an operator's input: its errors are
+/// configuration errors) or from the cluster (best effort).
+async fn read_facts(config: &Config, started: Instant) -> Result<ClusterFacts, Failure> {
+    match &config.facts {
+        Some(path) => facts::load(path).map_err(Failure::Config),
+        None => read_cluster(config).await.map_err(|error| {
+            Failure::NotReported(format!(
+                "cannot read the cluster facts: {error:#} (elapsed_ms={})",
+                started.elapsed().as_millis()
+            ))
+        }),
+    }
+}
+
+/// The facts from the Kubernetes API, logging what could only be read in
+/// part. Shared with the `facts` command.
+pub(crate) async fn read_cluster(config: &Config) -> anyhow::Result<ClusterFacts> {
+    let access = cluster::Access {
+        kubeconfig: config.kubeconfig.clone(),
+        page_size: config.page_size,
+        deadline: config.api_deadline,
+    };
+    let read = cluster::read(&access).await?;
+    for warning in &read.warnings {
+        tracing::warn!("{warning}");
+    }
+    tracing::debug!("read the cluster facts in {} API requests", read.requests);
+    Ok(read.facts)
+}
+
+/// Waits the cluster's fixed share of the spread, so a fleet on one
+/// schedule does not report in the same second. Dry runs do not wait.
+async fn spread_wait(config: &Config, facts: &ClusterFacts) {
+    if config.dry_run || config.spread.is_zero() {
+        return;
+    }
+    let delay = spread_delay(&facts.cluster_uuid, config.spread);
+    tracing::debug!(
+        "waiting {} s before reporting ({})",
+        delay.as_secs(),
+        config::SPREAD
+    );
+    tokio::time::sleep(delay).await;
+}
+
+/// A delay in `[0, spread)` fixed for a cluster: FNV-1a of its UID, so every
+/// run of one cluster waits the same and a fleet spreads out evenly.
+fn spread_delay(cluster_uuid: &str, spread: Duration) -> Duration {
+    let hash = cluster_uuid
+        .bytes()
+        .fold(0xcbf29ce484222325u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x100000001b3)
+        });
+    Duration::from_secs(hash % spread.as_secs().max(1))
+}
+
+/// Runs the component in its store and turns what it returned into the
+/// summary line and exit code.
+async fn call_component(
+    component: &Loaded,
+    config: &Config,
+    facts: &ClusterFacts,
+    egress: sandbox::EgressPolicy,
+    started: Instant,
+) -> Result<u8, Failure> {
+    let settings = Settings {
+        endpoint: config.endpoint.clone(),
+        field_mode: config.field_mode,
+    };
+    let call = if config.dry_run {
+        Call::BuildPayload
+    } else {
+        Call::Report(egress)
+    };
+    let returned = sandbox::call(
+        &component.engine,
+        &component.linker,
+        &component.checked,
+        &config.limits,
+        call,
+        facts,
+        &settings,
+    )
+    .await
+    .context("cannot run the component")
+    .map_err(Failure::Internal)?;
+    let summary = Summary {
+        origin: &component.origin,
+        endpoint: &config.endpoint,
+        nodes: facts.nodes.len(),
+        started,
+    };
+    outcome::summarise(returned, &summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spread_delay_is_fixed_per_cluster_and_within_bounds() {
+        let spread = Duration::from_secs(900);
+        let a = spread_delay("2f06cc1a-6788-4fa1-b89e-732bd797902b", spread);
+        assert_eq!(
+            a,
+            spread_delay("2f06cc1a-6788-4fa1-b89e-732bd797902b", spread)
+        );
+        assert!(a < spread);
+        let delays: std::collections::BTreeSet<u64> = (0..200)
+            .map(|i| spread_delay(&format!("cluster-{i}"), spread).as_secs())
+            .collect();
+        assert!(
+            delays.len() > 150,
+            "200 clusters spread over many seconds: {}",
+            delays.len()
+        );
+    }
+}
