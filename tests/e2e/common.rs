@@ -142,6 +142,87 @@ pub fn run(command: &mut Command) -> Ran {
     }
 }
 
+/// Generous: the host compiles the component first, and CI machines are shared.
+pub const QUICK: Duration = Duration::from_secs(20);
+
+/// An upgrade-responder stand-in offering K3s versions.
+pub fn responder() -> Responder {
+    Responder::start(Behaviour::Normal(ResponseConfig::k3s_default())).unwrap()
+}
+
+/// Runs `component` against `endpoint` with fixture facts and extra settings.
+pub fn run_component(component: &str, endpoint: &str, settings: &[(&str, &str)]) -> Ran {
+    let mut command = host();
+    command
+        .arg("--component")
+        .arg(component)
+        .arg("--facts")
+        .arg(facts_file("k3s-ha"))
+        .arg("--endpoint")
+        .arg(endpoint);
+    for (key, value) in settings {
+        command.env(key, value);
+    }
+    run(&mut command)
+}
+
+/// A dry run of `component` (the built-in one if `None`) on the single-node
+/// fixture with extra settings.
+pub fn dry_run(component: Option<&str>, settings: &[(&str, &str)]) -> Ran {
+    let mut command = host();
+    if let Some(component) = component {
+        command.arg("--component").arg(component);
+    }
+    command
+        .arg("--facts")
+        .arg(facts_file("k3s-single"))
+        .arg("--dry-run");
+    for (key, value) in settings {
+        command.env(key, value);
+    }
+    run(&mut command)
+}
+
+/// The last warning of a run that exited 0 with at least one, quickly.
+pub fn single_warning(ran: &Ran) -> String {
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let warn = ran.log_lines("WARN");
+    assert!(!warn.is_empty(), "no warning: {}", ran.stderr);
+    assert!(ran.elapsed < QUICK, "took {:?}", ran.elapsed);
+    warn.last().unwrap().to_string()
+}
+
+/// `scheme://host:port` of an endpoint URL.
+pub fn origin(url: &str) -> String {
+    url.trim_end_matches("/v1/checkupgrade").to_string()
+}
+
+/// The expectations of `name` in a suite's table keyed by component name;
+/// a component the table does not know fails its test by name.
+pub fn expectations<'a, T>(table: &'a [(&str, T)], name: &str, suite: &str) -> Vec<&'a T> {
+    let found: Vec<&T> = table
+        .iter()
+        .filter(|(key, _)| *key == name)
+        .map(|(_, expected)| expected)
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "tests/components/{name} has no expected result: add it to the table in tests/e2e/{suite}.rs"
+    );
+    found
+}
+
+/// Every name in a suite's table is a component of that suite's class, so
+/// a renamed or removed component leaves no stale expectation.
+pub fn assert_table_names_components<T>(table: &[(&str, T)], class: &[(&str, &str)]) {
+    for (name, _) in table {
+        assert!(
+            class.iter().any(|(component, _)| component == name),
+            "the table expects {name}, which is not a component of this class: {class:?}"
+        );
+    }
+}
+
 /// An upgrade-responder stand-in offering the versions of the cluster's
 /// distribution.
 pub fn responder_for(cluster: &str) -> Responder {

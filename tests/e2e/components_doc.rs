@@ -12,11 +12,12 @@
 //! the document's relative paths assume.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use ur_test_support::{Behaviour, Responder, ResponseConfig, wasmtime_run};
+use ur_test_support::{Behaviour, Responder, ResponseConfig, wasmtime};
 
 use crate::common::{TempDir, host, run, workspace};
+use crate::doc_commands::{Block, CommandLine, blocks, flag_value, parse};
 
 const DOC: &str = "COMPONENTS.md";
 const AUTHOR_BUILD_DIR: &str = "target/wasm32-wasip2/release/";
@@ -24,35 +25,6 @@ const HOST_BINARY: &str = "./target/release/upgrade-responder";
 /// The start of every WebAssembly component: magic, then the component
 /// layer's version (a core module would have 01 00 00 00).
 const COMPONENT_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
-
-/// A fenced block: its info string and its text.
-struct Block {
-    info: String,
-    text: String,
-}
-
-fn blocks(markdown: &str) -> Vec<Block> {
-    let mut found = Vec::new();
-    let mut open: Option<Block> = None;
-    for line in markdown.lines() {
-        match (&mut open, line.strip_prefix("```")) {
-            (None, Some(info)) => {
-                open = Some(Block {
-                    info: info.trim().to_string(),
-                    text: String::new(),
-                })
-            }
-            (Some(_), Some(_)) => found.extend(open.take()),
-            (Some(block), None) => {
-                block.text.push_str(line);
-                block.text.push('\n');
-            }
-            (None, None) => {}
-        }
-    }
-    assert!(open.is_none(), "{DOC} has an unclosed code block");
-    found
-}
 
 fn document() -> (String, Vec<Block>) {
     let text = std::fs::read_to_string(workspace().join(DOC)).unwrap();
@@ -72,53 +44,6 @@ fn artifact(path: &str) -> Option<&'static str> {
 /// Replaces the document's component paths with the built artifacts.
 fn map_path(word: &str) -> String {
     artifact(word).map_or_else(|| word.to_string(), str::to_string)
-}
-
-/// A command line split into environment assignments, words and the file
-/// redirected to stdin. The document's commands use no quoting.
-struct CommandLine {
-    env: Vec<(String, String)>,
-    words: Vec<String>,
-    stdin: Option<PathBuf>,
-}
-
-fn parse(line: &str) -> CommandLine {
-    let mut env = Vec::new();
-    let mut words = Vec::new();
-    let mut stdin = None;
-    let mut tokens = line.split_whitespace().peekable();
-    while let Some(token) = tokens.peek() {
-        match token.split_once('=') {
-            Some((name, value))
-                if words.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
-            {
-                env.push((name.to_string(), value.to_string()));
-                tokens.next();
-            }
-            _ => break,
-        }
-    }
-    while let Some(token) = tokens.next() {
-        if token == "<" {
-            let file = tokens.next().expect("a file after <");
-            stdin = Some(workspace().join(file));
-        } else {
-            assert!(
-                !token.contains(['"', '\'', '|', '>', '&', ';', '$', '\\']),
-                "{DOC}: this test runs commands without a shell: {line}"
-            );
-            words.push(token.to_string());
-        }
-    }
-    CommandLine { env, words, stdin }
-}
-
-fn flag_value<'a>(words: &'a [String], flag: &str) -> Option<&'a str> {
-    words
-        .iter()
-        .position(|w| w == flag)
-        .and_then(|at| words.get(at + 1))
-        .map(String::as_str)
 }
 
 /// What the commands printed, to check the payloads the document shows.
@@ -151,28 +76,29 @@ fn check_host_build(line: &CommandLine, text: &str) {
     assert!(Path::new(env!("CARGO_BIN_EXE_upgrade-responder")).exists());
 }
 
-/// `wasmtime run [-S http] COMPONENT [ARGS] < FACTS`, through the wasmtime
-/// crate as the CLI runs it; an `--endpoint` is pointed at a stand-in.
+/// `wasmtime run [-S http] COMPONENT [ARGS] < FACTS`, run by the real CLI
+/// word for word; only the component's path (an author's build) and an
+/// `--endpoint` (pointed at a stand-in) are replaced.
 fn exercise_wasmtime_run(line: &CommandLine, text: &str, printed: &mut Printed) {
-    let mut words = line.words[2..].to_vec();
-    let grants_http = words.first().map(String::as_str) == Some("-S");
-    if grants_http {
-        assert_eq!(words[1], "http", "{text}");
-        words.drain(..2);
-    }
-    let component = artifact(&words[0]).unwrap_or_else(|| panic!("{text}: unknown component"));
-    let mut args: Vec<String> = words[1..].to_vec();
-    let responder = flag_value(&args, "--endpoint").map(|_| {
+    let grants_http = line.words.windows(2).any(|pair| pair == ["-S", "http"]);
+    let component = line
+        .words
+        .iter()
+        .find(|w| w.ends_with(".wasm"))
+        .unwrap_or_else(|| panic!("{text}: no component"));
+    assert!(artifact(component).is_some(), "{text}: unknown component");
+    let mut words: Vec<String> = line.words[1..].iter().map(|w| map_path(w)).collect();
+    let responder = flag_value(&words, "--endpoint").map(|_| {
         assert!(grants_http, "{text}: sending needs -S http");
         Responder::start(Behaviour::Normal(ResponseConfig::k3s_default())).unwrap()
     });
     if let Some(responder) = &responder {
-        let at = args.iter().position(|w| w == "--endpoint").unwrap() + 1;
-        args[at] = responder.url();
+        let at = words.iter().position(|w| w == "--endpoint").unwrap() + 1;
+        words[at] = responder.url();
     }
     let facts = std::fs::read(line.stdin.as_ref().expect("facts on stdin")).unwrap();
-    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let ran = wasmtime_run(Path::new(component), &arg_refs, &facts).unwrap();
+    let word_refs: Vec<&str> = words.iter().map(String::as_str).collect();
+    let ran = wasmtime(&word_refs, &facts);
     assert_eq!(ran.exit_code, 0, "{text}: {}", ran.stderr);
     if let Some(responder) = responder {
         let received = responder.received();

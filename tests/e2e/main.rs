@@ -1,12 +1,20 @@
 //! End-to-end tests: the real host binary, the real components, the
 //! in-process Kubernetes API and upgrade-responder stand-ins.
+//!
+//! Test components are run by the suite of their class (tests/components/
+//! `<class>-<what>`): refused, stopped, denied, contained.
 
 mod common;
 mod components;
 mod components_doc;
+mod contained;
+mod denied;
+mod doc_commands;
 mod failures;
-mod hostile;
+mod hostile_servers;
 mod pipeline;
 mod privacy;
 mod rbac;
+mod refused;
+mod stopped;
 mod wasmtime_run;

@@ -1,19 +1,80 @@
-//! The component as a command, run the way `wasmtime run -S http` runs it:
-//! the same payload as the host for the same facts.
+//! The component as a command, run by the real `wasmtime` CLI with the
+//! README's `wasmtime run` commands: the same payload as the host for the
+//! same facts, and the report sent when given an endpoint.
 
-use ur_test_support::{Behaviour, Responder, ResponseConfig, wasmtime_run};
+use std::path::Path;
 
-use crate::common::{CLUSTERS, facts_file, host, k3s_payload, run};
+use ur_test_support::{Behaviour, Responder, ResponseConfig, wasmtime, wasmtime_run};
+
+use crate::common::{CLUSTERS, facts_file, host, k3s_payload, run, workspace};
+use crate::doc_commands::{CommandLine, blocks, parse};
+
+/// The README's `wasmtime run` commands, in order, with the component's
+/// path checked to be the built default component.
+fn readme_commands() -> Vec<CommandLine> {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let commands: Vec<CommandLine> = blocks(&readme)
+        .iter()
+        .filter(|block| block.info == "sh")
+        .flat_map(|block| {
+            block
+                .text
+                .lines()
+                .filter(|line| line.starts_with("wasmtime run "))
+                .map(parse)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(commands.len(), 2, "README.md shows a run and a send");
+    for command in &commands {
+        let component = command.words.iter().find(|w| w.ends_with(".wasm")).unwrap();
+        // The README's path is in cargo's default target directory; the
+        // tests run the file the build made, wherever its target directory is.
+        let in_target = component.strip_prefix("target/").unwrap();
+        assert!(
+            Path::new(component_artifacts::K3S_REPORTER_PATH).ends_with(in_target),
+            "README.md runs the built default component: {component}"
+        );
+    }
+    commands
+}
+
+/// A README command's words after `wasmtime`, the component's path made
+/// absolute and `--endpoint` pointed at `endpoint`.
+fn words(command: &CommandLine, endpoint: Option<&str>) -> Vec<String> {
+    let mut words: Vec<String> = command.words[1..]
+        .iter()
+        .map(|w| {
+            if w.ends_with(".wasm") {
+                component_artifacts::K3S_REPORTER_PATH.to_string()
+            } else {
+                w.clone()
+            }
+        })
+        .collect();
+    if let Some(endpoint) = endpoint {
+        let at = words.iter().position(|w| w == "--endpoint").unwrap() + 1;
+        words[at] = endpoint.to_string();
+    }
+    words
+}
+
+fn as_strs(words: &[String]) -> Vec<&str> {
+    words.iter().map(String::as_str).collect()
+}
 
 #[test]
 fn wasmtime_run_prints_the_same_payload_as_the_host() {
-    let component = std::path::Path::new(component_artifacts::K3S_REPORTER_PATH);
+    let command = &readme_commands()[0];
+    assert!(!command.words.contains(&"--endpoint".to_string()));
+    assert_eq!(command.stdin, Some(facts_file("k3s-ha")));
+    let words = words(command, None);
     for cluster in CLUSTERS {
         let facts = std::fs::read(facts_file(cluster)).unwrap();
-        let command = wasmtime_run(component, &[], &facts).unwrap();
-        assert_eq!(command.exit_code, 0, "{cluster}: {}", command.stderr);
+        let ran = wasmtime(&as_strs(&words), &facts);
+        assert_eq!(ran.exit_code, 0, "{cluster}: {}", ran.stderr);
         assert_eq!(
-            command.stdout,
+            ran.stdout,
             format!("{}\n", k3s_payload(cluster)),
             "{cluster}"
         );
@@ -23,7 +84,7 @@ fn wasmtime_run_prints_the_same_payload_as_the_host() {
             .arg("--facts")
             .arg(facts_file(cluster)));
         assert_eq!(
-            command.stdout, hosted.stdout,
+            ran.stdout, hosted.stdout,
             "{cluster}: command and host agree"
         );
     }
@@ -32,12 +93,13 @@ fn wasmtime_run_prints_the_same_payload_as_the_host() {
 #[test]
 fn wasmtime_run_with_an_endpoint_sends_the_report() {
     let responder = Responder::start(Behaviour::Normal(ResponseConfig::k3s_default())).unwrap();
-    let component = std::path::Path::new(component_artifacts::K3S_REPORTER_PATH);
-    let facts = std::fs::read(facts_file("k3s-ha")).unwrap();
     let url = responder.url();
-    let command = wasmtime_run(component, &["--endpoint", &url], &facts).unwrap();
-    assert_eq!(command.exit_code, 0, "{}", command.stderr);
-    assert_eq!(command.stdout, format!("{}\n", k3s_payload("k3s-ha")));
+    let command = &readme_commands()[1];
+    let facts = std::fs::read(command.stdin.as_ref().unwrap()).unwrap();
+    assert_eq!(command.stdin, Some(facts_file("k3s-ha")));
+    let ran = wasmtime(&as_strs(&words(command, Some(&url))), &facts);
+    assert_eq!(ran.exit_code, 0, "{}", ran.stderr);
+    assert_eq!(ran.stdout, format!("{}\n", k3s_payload("k3s-ha")));
     let received = responder.received();
     assert_eq!(received.len(), 1);
     assert_eq!(
@@ -45,25 +107,25 @@ fn wasmtime_run_with_an_endpoint_sends_the_report() {
         k3s_payload("k3s-ha")
     );
     assert!(
-        command.stderr.contains(&format!(
+        ran.stderr.contains(&format!(
             "sent to {url}: status 200, latest v1.32.2+k3s1, upgrade available v1.32.2+k3s1"
         )),
         "{}",
-        command.stderr
+        ran.stderr
     );
 }
 
 #[test]
 fn wasmtime_run_explains_bad_input() {
-    let component = std::path::Path::new(component_artifacts::K3S_REPORTER_PATH);
-    let command = wasmtime_run(component, &[], b"{not json").unwrap();
+    let component = Path::new(component_artifacts::K3S_REPORTER_PATH);
+    let command = wasmtime_run(component, &[], b"{not json");
     assert_eq!(command.exit_code, 1);
     assert!(
         command.stderr.contains("stdin is not cluster facts JSON"),
         "{}",
         command.stderr
     );
-    let command = wasmtime_run(component, &["--bogus"], b"{}").unwrap();
+    let command = wasmtime_run(component, &["--bogus"], b"{}");
     assert_eq!(command.exit_code, 1);
     assert!(
         command.stderr.contains("unknown argument \"--bogus\""),

@@ -40,9 +40,10 @@ pub(crate) fn random_bytes(buf: &mut [u8]) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("no secure randomness: {e:?}"))
 }
 
-pub use wasmtime_cli::{CommandRun, wasmtime_run};
+pub use wasmtime_cli::{CommandRun, wasmtime, wasmtime_cli, wasmtime_run};
 
-/// Paths of the test components, built for wasm32-wasip2 by `build.rs`.
+/// Paths of the test components, built for wasm32-wasip2 by `build.rs`,
+/// and per class the list its suite must cover.
 pub mod components {
     include!(concat!(env!("OUT_DIR"), "/components.rs"));
 }
