@@ -12,7 +12,7 @@ use crate::version::DistroVersion;
 #[serde(rename_all = "camelCase")]
 struct WireAnswer {
     #[serde(alias = "Versions", default)]
-    versions: Vec<WireVersion>,
+    versions: Option<Vec<WireVersion>>,
     #[serde(alias = "RequestIntervalInMinutes", default)]
     request_interval_in_minutes: Option<u32>,
 }
@@ -55,6 +55,7 @@ pub fn parse(body: &[u8]) -> Result<Answer, String> {
 
     let mut versions: Vec<(Option<DistroVersion>, OfferedVersion)> = wire
         .versions
+        .unwrap_or_default()
         .into_iter()
         .map(|v| {
             (

@@ -198,7 +198,7 @@ fn path(
     let releases = releases_of(current.distribution, offered)?;
     if releases.is_empty() {
         return Err(format!(
-            "none of the {} offered versions is a {distribution} release",
+            "none of the {} offered versions is for {distribution}",
             offered.len()
         ));
     }
@@ -427,3 +427,6 @@ fn printable(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;
