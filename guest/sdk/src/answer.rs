@@ -38,8 +38,6 @@ pub struct Answer {
     /// Grouped by distribution, newest first within each by distribution
     /// version order; unparsable names last, in the order received.
     pub versions: Vec<OfferedVersion>,
-    /// The name of the version tagged `latest`, if any.
-    pub latest: Option<String>,
     pub request_interval_minutes: Option<u32>,
 }
 
@@ -77,13 +75,8 @@ pub fn parse(body: &[u8]) -> Result<Answer, String> {
         (None, None) => std::cmp::Ordering::Equal,
     });
 
-    let latest = versions
-        .iter()
-        .find(|(_, v)| v.tags.iter().any(|t| t == "latest"))
-        .map(|(_, v)| v.name.clone());
     Ok(Answer {
         versions: versions.into_iter().map(|(_, v)| v).collect(),
-        latest,
         request_interval_minutes: wire.request_interval_in_minutes,
     })
 }
@@ -115,7 +108,6 @@ mod tests {
                 "v1.30.10+k3s1"
             ]
         );
-        assert_eq!(a.latest.as_deref(), Some("v1.32.2+k3s1"));
         assert_eq!(a.request_interval_minutes, Some(720));
         assert_eq!(a.versions[0].min_upgradable_version, "v1.31.0+k3s1");
     }
@@ -149,7 +141,6 @@ mod tests {
         let a = parse(body.as_bytes()).unwrap();
         assert_eq!(names(&a), ["v1.0.0"]);
         assert_eq!(a.versions[0].release_date, "2020-05-30T10:20:00Z");
-        assert_eq!(a.latest.as_deref(), Some("v1.0.0"));
         assert_eq!(a.request_interval_minutes, Some(60));
     }
 
@@ -182,6 +173,6 @@ mod tests {
                 .starts_with("answer is not an upgrade-responder answer")
         );
         let empty = parse(b"{}").unwrap();
-        assert!(empty.versions.is_empty() && empty.latest.is_none());
+        assert!(empty.versions.is_empty());
     }
 }

@@ -105,11 +105,12 @@ pub fn report_with_notice<R: Reporter>(
     })?;
     // The server answers for the appVersion it was sent.
     let notice = upgrade::notice(&answer.versions, payload.app_version(), channel);
+    let latest = upgrade::newest_tagged(&answer.versions, payload.app_version(), "latest");
     let outcome = Outcome {
         payload: body,
         status: reply.status,
         versions: answer.versions,
-        latest: answer.latest,
+        latest,
         upgrade_available: notice.next.as_ref().map(|step| step.version.clone()),
         request_interval_minutes: answer.request_interval_minutes,
     };

@@ -152,6 +152,21 @@ pub fn notice(offered: &[OfferedVersion], running: &str, channel: &str) -> Upgra
     }
 }
 
+/// The newest offered version of the running version's distribution that
+/// carries `tag` (e.g. `latest`), as a Plan would name it. `None` when the
+/// running version is no release or no such version is offered: another
+/// distribution's `latest` means nothing to this cluster.
+pub fn newest_tagged(offered: &[OfferedVersion], running: &str, tag: &str) -> Option<String> {
+    let running = DistroVersion::parse(running)?;
+    offered
+        .iter()
+        .filter(|offer| offer.tags.iter().any(|t| t == tag))
+        .filter_map(|offer| DistroVersion::parse(&offer.name))
+        .filter(|version| version.distribution == running.distribution)
+        .max_by(|a, b| a.cmp_for_listing(b))
+        .map(|version| version.to_string())
+}
+
 /// The one line an operator reads, e.g. `upgrade available: move to
 /// v1.31.7+k3s1 now (Plan version: v1.31.7+k3s1, released 2025-03-12), then
 /// toward v1.32.3+k3s1 on channel stable`.
@@ -166,7 +181,10 @@ pub fn operator_line(notice: &UpgradeNotice) -> String {
             let onward = if target.version == next.version {
                 format!("the target on channel {}", notice.channel)
             } else {
-                format!("then toward {} on channel {}", target.version, notice.channel)
+                format!(
+                    "then toward {} on channel {}",
+                    target.version, notice.channel
+                )
             };
             format!(
                 "upgrade available: move to {v} now (Plan version: {v}{released}), {onward}",
@@ -174,7 +192,10 @@ pub fn operator_line(notice: &UpgradeNotice) -> String {
             )
         }
         (NoticeStatus::UpToDate, _, _) => {
-            format!("up to date on channel {} ({})", notice.channel, notice.current)
+            format!(
+                "up to date on channel {} ({})",
+                notice.channel, notice.current
+            )
         }
         _ => format!("no upgrade notice: {}", notice.reason),
     }
@@ -207,8 +228,8 @@ fn path(
         .iter()
         .rev()
         .find(|r| r.tags.iter().any(|t| t == channel));
-    let pre_releases_wanted = channel == PRE_RELEASE_CHANNEL
-        || on_channel.is_some_and(|r| r.version.is_pre_release());
+    let pre_releases_wanted =
+        channel == PRE_RELEASE_CHANNEL || on_channel.is_some_and(|r| r.version.is_pre_release());
     // Newer, same major (a major upgrade is beyond this notice), and a
     // release candidate only when the channel asks for one.
     let candidates: Vec<&Release> = releases
@@ -294,10 +315,7 @@ fn path(
     } else {
         format!(
             "one minor at a time: v{}.{} before v{}.{}",
-            next.version.major,
-            next.version.minor,
-            target.version.major,
-            target.version.minor
+            next.version.major, next.version.minor, target.version.major, target.version.minor
         )
     };
     Ok(UpgradeNotice {

@@ -55,7 +55,11 @@ pub enum PreReleaseKind {
 }
 
 impl PreReleaseKind {
-    const ALL: [PreReleaseKind; 3] = [PreReleaseKind::Alpha, PreReleaseKind::Beta, PreReleaseKind::Rc];
+    const ALL: [PreReleaseKind; 3] = [
+        PreReleaseKind::Alpha,
+        PreReleaseKind::Beta,
+        PreReleaseKind::Rc,
+    ];
 
     fn word(self) -> &'static str {
         match self {
@@ -241,7 +245,11 @@ mod tests {
         for (i, a) in list.iter().enumerate() {
             for b in &list[i + 1..] {
                 assert_eq!(v(a).partial_cmp(&v(b)), Some(Ordering::Less), "{a} < {b}");
-                assert_eq!(v(b).partial_cmp(&v(a)), Some(Ordering::Greater), "{b} > {a}");
+                assert_eq!(
+                    v(b).partial_cmp(&v(a)),
+                    Some(Ordering::Greater),
+                    "{b} > {a}"
+                );
             }
         }
     }
@@ -298,7 +306,9 @@ mod tests {
             ("v1.31.6", "v1.31.6+k3s1"),
         ] {
             assert_eq!(v(a).partial_cmp(&v(b)), None, "{a} vs {b}");
-            assert!(!(v(a) < v(b)) && !(v(a) > v(b)) && v(a) != v(b));
+            let (x, y) = (v(a), v(b));
+            // `<`, `>`, `<=` and `>=` are all false: none can pick a side.
+            assert!(!x.lt(&y) && !x.gt(&y) && !x.le(&y) && !x.ge(&y) && x != y);
         }
     }
 
@@ -374,7 +384,7 @@ mod tests {
 
     #[test]
     fn listing_order_groups_distributions_then_orders_versions() {
-        let mut list = vec![
+        let mut list = [
             v("v1.32.2+rke2r1"),
             v("v1.31.6"),
             v("v1.32.2+k3s1"),

@@ -495,6 +495,22 @@ fn garbage_gives_no_notice() {
 }
 
 #[test]
+fn latest_is_the_newest_latest_of_the_cluster_s_own_distribution() {
+    let body = r#"{"versions":[
+        {"name":"v1.32.3+rke2r1","tags":["latest"]},
+        {"name":"v1.31.7+k3s1","tags":["latest"]},
+        {"name":"v1.33.1+k3s1","tags":["latest","stable"]},
+        {"name":"v1.34.0+k3s1","tags":["testing"]}
+    ]}"#;
+    let offered = answer::parse(body.as_bytes()).unwrap().versions;
+    let latest = |running| newest_tagged(&offered, running, "latest");
+    assert_eq!(latest("v1.31.6+k3s1").as_deref(), Some("v1.33.1+k3s1"));
+    assert_eq!(latest("v1.31.6+rke2r1").as_deref(), Some("v1.32.3+rke2r1"));
+    assert_eq!(latest("v1.31.6"), None);
+    assert_eq!(latest("garbage"), None);
+}
+
+#[test]
 fn a_channel_naming_another_major_version_gives_no_notice() {
     let body = r#"{"versions":[{"name":"v2.0.0+k3s1","tags":["stable"]},{"name":"v1.31.7+k3s1"}]}"#;
     assert_eq!(
