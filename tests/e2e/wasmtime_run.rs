@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use ur_test_support::{Behaviour, Responder, ResponseConfig, wasmtime, wasmtime_run};
+use ur_test_support::{
+    Behaviour, OfferedVersion, Responder, ResponseConfig, wasmtime, wasmtime_run,
+};
 
 use crate::common::{CLUSTERS, facts_file, host, k3s_payload, run, workspace};
 use crate::doc_commands::{CommandLine, blocks, parse};
@@ -112,6 +114,63 @@ fn wasmtime_run_with_an_endpoint_sends_the_report() {
         )),
         "{}",
         ran.stderr
+    );
+    // v1.31.6+k3s1 is the newest v1.31 offered, so the next minor is next.
+    assert!(
+        ran.stderr.contains(
+            "\nupgrade available: move to v1.32.2+k3s1 now (Plan version: v1.32.2+k3s1, released 2025-02-27), the target on channel stable\n"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn wasmtime_run_names_the_next_step_toward_the_channel_and_never_another_distribution() {
+    let mut v1_31_8 = OfferedVersion::new("v1.31.8+k3s1", "2025-04-15T00:00:00Z", &["v1.31"]);
+    v1_31_8.min_upgradable_version = "v1.31.7+k3s1".into();
+    let mut config = ResponseConfig::k3s_default();
+    config.versions = vec![
+        OfferedVersion::new("v1.32.3+rke2r1", "2025-03-27T00:00:00Z", &["latest"]),
+        v1_31_8,
+        OfferedVersion::new("v1.33.1+k3s1", "2025-05-01T00:00:00Z", &["latest"]),
+        OfferedVersion::new("v1.31.7+k3s1", "2025-03-27T00:00:00Z", &[]),
+        OfferedVersion::new("v1.32.4+k3s1", "2025-04-15T00:00:00Z", &["stable", "v1.32"]),
+    ];
+    let responder = Responder::start(Behaviour::Normal(config)).unwrap();
+    let url = responder.url();
+
+    // K3s v1.31.6+k3s1 on `latest`: v1.31.8 needs v1.31.7 first.
+    let component = std::path::Path::new(component_artifacts::K3S_REPORTER_PATH);
+    let facts = std::fs::read(facts_file("k3s-ha")).unwrap();
+    let command = wasmtime_run(
+        component,
+        &["--endpoint", &url, "--channel", "latest"],
+        &facts,
+    );
+    assert_eq!(command.exit_code, 0, "{}", command.stderr);
+    assert!(
+        command.stderr.contains(&format!(
+            "sent to {url}: status 200, latest v1.33.1+k3s1, upgrade available v1.31.7+k3s1, next report in 60 minutes\n\
+             upgrade available: move to v1.31.7+k3s1 now (Plan version: v1.31.7+k3s1, released 2025-03-27), then toward v1.33.1+k3s1 on channel latest\n"
+        )),
+        "{}",
+        command.stderr
+    );
+
+    // RKE2 v1.31.6+rke2r1 on the default channel: `stable` names no RKE2
+    // version, so the newest RKE2 one, one minor up, is both step and target.
+    let component = std::path::Path::new(component_artifacts::RKE2_REPORTER_PATH);
+    let facts = std::fs::read(facts_file("rke2-canal")).unwrap();
+    let command = wasmtime_run(component, &["--endpoint", &url], &facts);
+    assert_eq!(command.exit_code, 0, "{}", command.stderr);
+    assert!(
+        command.stderr.contains(
+            "latest v1.32.3+rke2r1, upgrade available v1.32.3+rke2r1, next report in 60 minutes\n\
+             upgrade available: move to v1.32.3+rke2r1 now (Plan version: v1.32.3+rke2r1, released 2025-03-27), the target on channel stable\n"
+        ),
+        "{}",
+        command.stderr
     );
 }
 

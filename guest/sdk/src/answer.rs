@@ -12,37 +12,38 @@ use crate::version::DistroVersion;
 #[serde(rename_all = "camelCase")]
 struct WireAnswer {
     #[serde(alias = "Versions", default)]
-    versions: Vec<WireVersion>,
+    versions: Option<Vec<WireVersion>>,
     #[serde(alias = "RequestIntervalInMinutes", default)]
     request_interval_in_minutes: Option<u32>,
 }
 
+/// Go marshals an empty string field as `""` but a nil slice as `null`, so
+/// every optional field accepts `null` as well as leaving it out.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireVersion {
     #[serde(alias = "Name")]
     name: String,
     #[serde(alias = "ReleaseDate", default)]
-    release_date: String,
+    release_date: Option<String>,
     #[serde(alias = "MinUpgradableVersion", default)]
-    min_upgradable_version: String,
+    min_upgradable_version: Option<String>,
     #[serde(alias = "Tags", default)]
-    tags: Vec<String>,
+    tags: Option<Vec<String>>,
 }
 
 /// What the component makes of a 2xx answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
-    /// Newest first by distribution version order; unparsable names last,
-    /// in the order received.
+    /// Grouped by distribution, newest first within each by distribution
+    /// version order; unparsable names last, in the order received.
     pub versions: Vec<OfferedVersion>,
-    pub latest: Option<String>,
-    pub upgrade_available: Option<String>,
     pub request_interval_minutes: Option<u32>,
 }
 
-/// Parses an upgrade-responder answer for a cluster running `running`.
-pub fn parse(body: &[u8], running: &str) -> Result<Answer, String> {
+/// Parses an upgrade-responder answer. What to upgrade to is
+/// [`crate::upgrade::notice`]'s job.
+pub fn parse(body: &[u8]) -> Result<Answer, String> {
     let wire: WireAnswer = serde_json::from_slice::<serde_json::Value>(body)
         .map_err(|e| format!("answer is not JSON: {e}"))
         .and_then(|value| {
@@ -52,42 +53,30 @@ pub fn parse(body: &[u8], running: &str) -> Result<Answer, String> {
 
     let mut versions: Vec<(Option<DistroVersion>, OfferedVersion)> = wire
         .versions
+        .unwrap_or_default()
         .into_iter()
         .map(|v| {
             (
                 DistroVersion::parse(&v.name),
                 OfferedVersion {
                     name: v.name,
-                    release_date: v.release_date,
-                    min_upgradable_version: v.min_upgradable_version,
-                    tags: v.tags,
+                    release_date: v.release_date.unwrap_or_default(),
+                    min_upgradable_version: v.min_upgradable_version.unwrap_or_default(),
+                    tags: v.tags.unwrap_or_default(),
                 },
             )
         })
         .collect();
     // Newest first; stable, so unparsable names keep their received order.
     versions.sort_by(|(a, _), (b, _)| match (a, b) {
-        (Some(a), Some(b)) => b.cmp(a),
+        (Some(a), Some(b)) => b.cmp_for_listing(a),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
 
-    let latest = versions
-        .iter()
-        .find(|(_, v)| v.tags.iter().any(|t| t == "latest"))
-        .map(|(_, v)| v.name.clone());
-    let upgrade_available = DistroVersion::parse(running).and_then(|running| {
-        versions
-            .iter()
-            .find(|(parsed, _)| parsed.as_ref().is_some_and(|p| *p > running))
-            .map(|(_, v)| v.name.clone())
-    });
-
     Ok(Answer {
         versions: versions.into_iter().map(|(_, v)| v).collect(),
-        latest,
-        upgrade_available,
         request_interval_minutes: wire.request_interval_in_minutes,
     })
 }
@@ -109,7 +98,7 @@ mod tests {
 
     #[test]
     fn versions_in_any_order_come_out_newest_first() {
-        let a = parse(ANSWER.as_bytes(), "v1.31.6+k3s1").unwrap();
+        let a = parse(ANSWER.as_bytes()).unwrap();
         assert_eq!(
             names(&a),
             [
@@ -119,44 +108,71 @@ mod tests {
                 "v1.30.10+k3s1"
             ]
         );
-        assert_eq!(a.latest.as_deref(), Some("v1.32.2+k3s1"));
         assert_eq!(a.request_interval_minutes, Some(720));
         assert_eq!(a.versions[0].min_upgradable_version, "v1.31.0+k3s1");
     }
 
     #[test]
-    fn upgrade_is_the_newest_strictly_newer_version() {
-        let a = parse(ANSWER.as_bytes(), "v1.31.6+k3s1").unwrap();
-        assert_eq!(a.upgrade_available.as_deref(), Some("v1.32.2+k3s1"));
-        let a = parse(ANSWER.as_bytes(), "v1.32.2+k3s1").unwrap();
-        assert_eq!(a.upgrade_available, None, "the same version is no upgrade");
-    }
-
-    #[test]
-    fn a_cluster_newer_than_every_offer_is_never_offered_a_downgrade() {
-        let a = parse(ANSWER.as_bytes(), "v1.33.0+k3s1").unwrap();
-        assert_eq!(a.upgrade_available, None);
-        assert_eq!(a.latest.as_deref(), Some("v1.32.2+k3s1"));
+    fn mixed_distributions_are_grouped_and_garbage_keeps_its_place_last() {
+        let body = r#"{"versions":[
+            {"name":"nonsense"},
+            {"name":"v1.31.6+rke2r1"},
+            {"name":"v1.32.2+k3s1"},
+            {"name":"v1.31.6"},
+            {"name":"v1.32.2+rke2r1"},
+            {"name":"v1.31.6+gke.1"}
+        ]}"#;
+        assert_eq!(
+            names(&parse(body.as_bytes()).unwrap()),
+            [
+                "v1.31.6",
+                "v1.32.2+rke2r1",
+                "v1.31.6+rke2r1",
+                "v1.32.2+k3s1",
+                "nonsense",
+                "v1.31.6+gke.1"
+            ]
+        );
     }
 
     #[test]
     fn capitalised_field_names_of_older_servers_are_understood() {
         let body = r#"{"versions":[{"Name":"v1.0.0","ReleaseDate":"2020-05-30T10:20:00Z","Tags":["latest"]}],"requestIntervalInMinutes":60}"#;
-        let a = parse(body.as_bytes(), "v0.8.1").unwrap();
+        let a = parse(body.as_bytes()).unwrap();
         assert_eq!(names(&a), ["v1.0.0"]);
-        assert_eq!(a.upgrade_available.as_deref(), Some("v1.0.0"));
+        assert_eq!(a.versions[0].release_date, "2020-05-30T10:20:00Z");
         assert_eq!(a.request_interval_minutes, Some(60));
+    }
+
+    #[test]
+    fn go_nil_fields_arrive_as_null_and_mean_empty() {
+        let body = r#"{"Versions":[{"Name":"v1.31.6+k3s1","ReleaseDate":null,"MinUpgradableVersion":null,"Tags":null,"ExtraInfo":null}],"RequestIntervalInMinutes":null}"#;
+        let a = parse(body.as_bytes()).unwrap();
+        assert_eq!(
+            a.versions,
+            [OfferedVersion {
+                name: "v1.31.6+k3s1".into(),
+                release_date: String::new(),
+                min_upgradable_version: String::new(),
+                tags: vec![],
+            }]
+        );
+        assert_eq!(a.request_interval_minutes, None);
     }
 
     #[test]
     fn non_answers_are_errors() {
         assert!(
-            parse(b"<html>oops</html>", "v1")
+            parse(b"<html>oops</html>")
                 .unwrap_err()
                 .starts_with("answer is not JSON")
         );
-        assert!(parse(br#"{"versions":"x"}"#, "v1").is_err());
-        let empty = parse(b"{}", "v1.31.6+k3s1").unwrap();
-        assert!(empty.versions.is_empty() && empty.upgrade_available.is_none());
+        assert!(
+            parse(br#"{"versions":"x"}"#)
+                .unwrap_err()
+                .starts_with("answer is not an upgrade-responder answer")
+        );
+        let empty = parse(b"{}").unwrap();
+        assert!(empty.versions.is_empty());
     }
 }

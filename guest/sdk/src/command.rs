@@ -11,11 +11,12 @@ use std::io::{Read, Write};
 use crate::{ClusterFacts, FieldMode, Reporter, Settings};
 
 const USAGE: &str = "\
-usage: wasmtime run [-S http] COMPONENT.wasm [--endpoint URL] [--field-mode minimal|standard] < facts.json
+usage: wasmtime run [-S http] COMPONENT.wasm [--endpoint URL] [--field-mode minimal|standard] [--channel NAME] < facts.json
 
 Reads cluster facts (the fixture format the host's `facts` command prints) on
 stdin and prints the exact payload on stdout. With --endpoint it also POSTs the
-payload there (wasmtime needs -S http for that) and prints the outcome on stderr.
+payload there (wasmtime needs -S http for that) and prints the outcome and the
+upgrade notice for --channel (default stable) on stderr.
 
 exit status: 0 done, 1 failed (bad arguments or facts, or the report failed;
 stderr says which). WASI 0.2 carries no other exit codes.";
@@ -23,11 +24,13 @@ stderr says which). WASI 0.2 carries no other exit codes.";
 struct Arguments {
     endpoint: Option<String>,
     field_mode: FieldMode,
+    channel: String,
 }
 
 fn parse_arguments(args: &[String]) -> Result<Option<Arguments>, String> {
     let mut endpoint = None;
     let mut field_mode = FieldMode::Minimal;
+    let mut channel = crate::upgrade::DEFAULT_CHANNEL.to_string();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -43,6 +46,7 @@ fn parse_arguments(args: &[String]) -> Result<Option<Arguments>, String> {
         match flag {
             "-h" | "--help" => return Ok(None),
             "--endpoint" => endpoint = Some(value("--endpoint")?),
+            "--channel" => channel = value("--channel")?,
             "--field-mode" => {
                 field_mode = match value("--field-mode")?.as_str() {
                     "minimal" => FieldMode::Minimal,
@@ -60,6 +64,7 @@ fn parse_arguments(args: &[String]) -> Result<Option<Arguments>, String> {
     Ok(Some(Arguments {
         endpoint,
         field_mode,
+        channel,
     }))
 }
 
@@ -115,8 +120,8 @@ fn run<R: Reporter>(args: &[String]) -> i32 {
         };
     }
 
-    match crate::report::<R>(&facts, &settings) {
-        Ok(outcome) => {
+    match crate::report_with_notice::<R>(&facts, &settings, &arguments.channel) {
+        Ok((outcome, notice)) => {
             println!("{}", outcome.payload);
             eprintln!(
                 "sent to {}: status {}, latest {}, upgrade available {}, next report in {} minutes",
@@ -128,6 +133,7 @@ fn run<R: Reporter>(args: &[String]) -> i32 {
                     .request_interval_minutes
                     .map_or("unknown".to_string(), |m| m.to_string()),
             );
+            eprintln!("{}", crate::upgrade::operator_line(&notice));
             0
         }
         Err(error) => {
@@ -169,6 +175,11 @@ mod tests {
         .unwrap();
         assert_eq!(a.endpoint.as_deref(), Some("http://x/v1"));
         assert_eq!(a.field_mode, FieldMode::Standard);
+        assert_eq!(a.channel, "stable", "the default channel");
+        let a = parse_arguments(&args(&["--channel", "latest"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.channel, "latest");
         assert!(parse_arguments(&args(&["--help"])).unwrap().is_none());
         assert_eq!(
             parse_arguments(&args(&["--endpoint"])).err().unwrap(),

@@ -19,6 +19,7 @@ pub mod command;
 pub mod facts;
 pub mod payload;
 pub mod send;
+pub mod upgrade;
 pub mod version;
 
 pub mod bindings {
@@ -49,7 +50,8 @@ pub use bindings::upgrade_responder::telemetry::types::{
     WorkloadKind,
 };
 pub use payload::{FieldValue, Payload};
-pub use version::DistroVersion;
+pub use upgrade::{NoticeStatus, Step, UpgradeNotice};
+pub use version::{Distribution, DistroVersion};
 
 /// A component's own logic: which payload these facts make.
 pub trait Reporter {
@@ -69,11 +71,21 @@ pub fn build_payload<R: Reporter>(
         .map_err(|e| format!("the component built an invalid payload: {e}"))
 }
 
-/// Builds the payload, POSTs it, reads the answer.
+/// Builds the payload, POSTs it, reads the answer. `upgrade_available` is
+/// the next step of the upgrade notice on the default channel.
 pub fn report<R: Reporter>(
     facts: &ClusterFacts,
     settings: &Settings,
 ) -> Result<Outcome, ReportError> {
+    report_with_notice::<R>(facts, settings, upgrade::DEFAULT_CHANNEL).map(|(outcome, _)| outcome)
+}
+
+/// [`report`], and the upgrade notice for a cluster following `channel`.
+pub fn report_with_notice<R: Reporter>(
+    facts: &ClusterFacts,
+    settings: &Settings,
+    channel: &str,
+) -> Result<(Outcome, UpgradeNotice), ReportError> {
     let payload = R::payload(facts, settings).map_err(ReportError::InvalidFacts)?;
     let body = payload.to_json().map_err(|e| {
         ReportError::InvalidFacts(format!("the component built an invalid payload: {e}"))
@@ -85,20 +97,24 @@ pub fn report<R: Reporter>(
             reason: format!("status {}: {}", reply.status, excerpt(&reply.body)),
         }));
     }
-    let answer = answer::parse(&reply.body, payload.app_version()).map_err(|reason| {
+    let answer = answer::parse(&reply.body).map_err(|reason| {
         ReportError::BadResponse(BadResponse {
             status: reply.status,
             reason: format!("{reason}; body starts {}", excerpt(&reply.body)),
         })
     })?;
-    Ok(Outcome {
+    // The server answers for the appVersion it was sent.
+    let notice = upgrade::notice(&answer.versions, payload.app_version(), channel);
+    let latest = upgrade::newest_tagged(&answer.versions, payload.app_version(), "latest");
+    let outcome = Outcome {
         payload: body,
         status: reply.status,
         versions: answer.versions,
-        latest: answer.latest,
-        upgrade_available: answer.upgrade_available,
+        latest,
+        upgrade_available: notice.next.as_ref().map(|step| step.version.clone()),
         request_interval_minutes: answer.request_interval_minutes,
-    })
+    };
+    Ok((outcome, notice))
 }
 
 /// The start of a body, printable, for an error message.
