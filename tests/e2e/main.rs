@@ -9,4 +9,5 @@ mod hostile;
 mod pipeline;
 mod privacy;
 mod rbac;
+mod schema;
 mod wasmtime_run;

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! `standard` adds tags (low-cardinality descriptions, which InfluxDB can
-//! group by: DESIGN.md section 4) `os`, `kernelVersion`, `architecture`,
+//! group by) `os`, `kernelVersion`, `architecture`,
 //! `cniPlugin`, `cniPluginVersion`, `ingressController`, `selinux`,
 //! `gpuVendor`, and the field (a count) `gpuNodeCount`. README.md, "Fields
 //! and modes", says where each comes from.

@@ -11,7 +11,7 @@
 //!
 //! Placement differs from the seed's example on purpose: the seed lists
 //! `cni-plugin` and `os` under `extraFieldInfo`, but they are descriptions,
-//! and the server's InfluxDB groups by tags only (DESIGN.md section 4), so a
+//! and the server's InfluxDB groups by tags only, so a
 //! field could not answer "how many clusters run canal". They go in
 //! `extraTagInfo`, under the seed's spelling (stored as `cni_plugin` and
 //! `os`); the counts stay fields.
