@@ -16,5 +16,6 @@ mod pipeline;
 mod privacy;
 mod rbac;
 mod refused;
+mod schema;
 mod stopped;
 mod wasmtime_run;

@@ -109,8 +109,9 @@ fn wasmtime_run_with_an_endpoint_sends_the_report() {
         k3s_payload("k3s-ha")
     );
     assert!(
-        ran.stderr.contains(&format!(
-            "sent to {url}: status 200, latest v1.32.2+k3s1, upgrade available v1.32.2+k3s1"
+        ran.stderr.starts_with(&format!(
+            "report sent: status=200 payload_bytes={} latest=v1.32.2+k3s1 upgrade_available=v1.32.2+k3s1 next_report_minutes=60 endpoint={url} nodes=5 component=k3s-reporter.wasm elapsed_ms=",
+            k3s_payload("k3s-ha").len()
         )),
         "{}",
         ran.stderr
@@ -151,9 +152,10 @@ fn wasmtime_run_names_the_next_step_toward_the_channel_and_never_another_distrib
     assert_eq!(command.exit_code, 0, "{}", command.stderr);
     assert!(
         command.stderr.contains(&format!(
-            "sent to {url}: status 200, latest v1.33.1+k3s1, upgrade available v1.31.7+k3s1, next report in 60 minutes\n\
-             upgrade available: move to v1.31.7+k3s1 now (Plan version: v1.31.7+k3s1, released 2025-03-27), then toward v1.33.1+k3s1 on channel latest\n"
-        )),
+            "latest=v1.33.1+k3s1 upgrade_available=v1.31.7+k3s1 next_report_minutes=60 endpoint={url} nodes=5"
+        )) && command.stderr.contains(
+            "\nupgrade available: move to v1.31.7+k3s1 now (Plan version: v1.31.7+k3s1, released 2025-03-27), then toward v1.33.1+k3s1 on channel latest\n"
+        ),
         "{}",
         command.stderr
     );
@@ -166,12 +168,47 @@ fn wasmtime_run_names_the_next_step_toward_the_channel_and_never_another_distrib
     assert_eq!(command.exit_code, 0, "{}", command.stderr);
     assert!(
         command.stderr.contains(
-            "latest v1.32.3+rke2r1, upgrade available v1.32.3+rke2r1, next report in 60 minutes\n\
-             upgrade available: move to v1.32.3+rke2r1 now (Plan version: v1.32.3+rke2r1, released 2025-03-27), the target on channel stable\n"
+            "latest=v1.32.3+rke2r1 upgrade_available=v1.32.3+rke2r1 next_report_minutes=60"
+        ) && command.stderr.contains(
+            "\nupgrade available: move to v1.32.3+rke2r1 now (Plan version: v1.32.3+rke2r1, released 2025-03-27), the target on channel stable\n"
         ),
         "{}",
         command.stderr
     );
+}
+
+/// The part of an outcome line both paths share: from `report ` up to the
+/// component, which the host names by path and the command by file name.
+fn outcome_line(log: &str) -> &str {
+    let start = log
+        .find("report ")
+        .unwrap_or_else(|| panic!("no outcome in {log}"));
+    let line = log[start..].lines().next().unwrap();
+    &line[..line.find(" component=").unwrap_or(line.len())]
+}
+
+#[test]
+fn wasmtime_run_logs_outcomes_in_the_hosts_words() {
+    let component = std::path::Path::new(component_artifacts::K3S_REPORTER_PATH);
+    let facts = std::fs::read(facts_file("k3s-ha")).unwrap();
+    for behaviour in [
+        Behaviour::Normal(ResponseConfig::k3s_default()),
+        Behaviour::Status(503),
+    ] {
+        let responder = Responder::start(behaviour.clone()).unwrap();
+        let command = wasmtime_run(component, &["--endpoint", &responder.url()], &facts).unwrap();
+        let hosted = run(host()
+            .arg("--facts")
+            .arg(facts_file("k3s-ha"))
+            .arg("--endpoint")
+            .arg(responder.url()));
+        assert_eq!(hosted.code, 0, "{}", hosted.stderr);
+        assert_eq!(
+            outcome_line(&command.stderr),
+            outcome_line(&hosted.stderr),
+            "{behaviour:?}"
+        );
+    }
 }
 
 #[test]

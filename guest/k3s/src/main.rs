@@ -10,14 +10,14 @@
 //! ```
 //!
 //! `standard` adds tags (low-cardinality descriptions, which InfluxDB can
-//! group by: DESIGN.md section 4) `os`, `kernelVersion`, `architecture`,
+//! group by) `os`, `kernelVersion`, `architecture`,
 //! `cniPlugin`, `cniPluginVersion`, `ingressController`, `selinux`,
 //! `gpuVendor`, and the field (a count) `gpuNodeCount`. README.md, "Fields
 //! and modes", says where each comes from.
 
 use reporter_sdk::classify::{CniPlugin, Extended};
 use reporter_sdk::facts::{cluster_uuid, kubernetes_version, node_counts};
-use reporter_sdk::{ClusterFacts, FieldMode, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FieldMode, Key, Payload, Reporter, Settings};
 
 struct K3sReporter;
 
@@ -40,16 +40,19 @@ impl Reporter for K3sReporter {
         let extended = Extended::of(facts, CniPlugin::embedded("flannel"));
         // Tags and fields are kept apart in the body, so these tags follow
         // clusteruuid and the field follows agentNodeCount.
-        Ok(payload
-            .tag("os", extended.os)
-            .tag("kernelVersion", &extended.kernel)
-            .tag("architecture", &extended.architectures)
-            .tag("cniPlugin", extended.cni.name)
-            .tag("cniPluginVersion", &extended.cni.version)
-            .tag("ingressController", extended.ingress)
-            .tag("selinux", extended.selinux)
-            .tag("gpuVendor", extended.gpu_vendor)
-            .field("gpuNodeCount", extended.gpu_nodes))
+        Ok(extended.add_to(payload, &[]))
+    }
+
+    fn keys() -> Vec<Key> {
+        let mut keys = vec![
+            Key::tag("kubernetesVersion"),
+            Key::tag("clusteruuid"),
+            Key::count("nodeCount"),
+            Key::count("serverNodeCount"),
+            Key::count("agentNodeCount"),
+        ];
+        keys.extend(Extended::keys(&[]));
+        keys
     }
 }
 

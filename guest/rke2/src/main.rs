@@ -11,7 +11,7 @@
 //!
 //! Placement differs from the seed's example on purpose: the seed lists
 //! `cni-plugin` and `os` under `extraFieldInfo`, but they are descriptions,
-//! and the server's InfluxDB groups by tags only (DESIGN.md section 4), so a
+//! and the server's InfluxDB groups by tags only, so a
 //! field could not answer "how many clusters run canal". They go in
 //! `extraTagInfo`, under the seed's spelling (stored as `cni_plugin` and
 //! `os`); the counts stay fields.
@@ -21,10 +21,13 @@
 //! `ingressController`, `selinux`, `gpuVendor` tags and the `gpuNodeCount`
 //! field); `minimal` is exactly the design record.
 
-use reporter_sdk::classify::{CniPlugin, Extended};
+use reporter_sdk::classify::{CNI_PLUGIN_TAG, CniPlugin, Extended, OS_TAG};
 use reporter_sdk::facts::{cluster_uuid, kubernetes_version, node_counts};
-use reporter_sdk::payload::UNKNOWN;
-use reporter_sdk::{ClusterFacts, FieldMode, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FieldMode, Key, Payload, Reporter, Settings, UNKNOWN};
+
+/// Sent in every mode (the design record's `cni-plugin` and `os`), so the
+/// standard mode's bundle leaves its own `cniPlugin` and `os` out.
+const SENT_IN_EVERY_MODE: &[&str] = &[OS_TAG, CNI_PLUGIN_TAG];
 
 struct Rke2Reporter;
 
@@ -48,14 +51,21 @@ impl Reporter for Rke2Reporter {
         if settings.field_mode == FieldMode::Minimal {
             return Ok(payload);
         }
-        Ok(payload
-            .tag("kernelVersion", &extended.kernel)
-            .tag("architecture", &extended.architectures)
-            .tag("cniPluginVersion", &extended.cni.version)
-            .tag("ingressController", extended.ingress)
-            .tag("selinux", extended.selinux)
-            .tag("gpuVendor", extended.gpu_vendor)
-            .field("gpuNodeCount", extended.gpu_nodes))
+        Ok(extended.add_to(payload, SENT_IN_EVERY_MODE))
+    }
+
+    fn keys() -> Vec<Key> {
+        let mut keys = vec![
+            Key::tag("kubernetesVersion"),
+            Key::tag("clusteruuid"),
+            Key::tag("cni-plugin"),
+            Key::tag("os"),
+            Key::count("nodeCount"),
+            Key::count("serverNodeCount"),
+            Key::count("agentNodeCount"),
+        ];
+        keys.extend(Extended::keys(SENT_IN_EVERY_MODE));
+        keys
     }
 }
 

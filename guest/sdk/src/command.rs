@@ -1,36 +1,69 @@
 //! The component as a command, for `wasmtime run`: cluster facts as JSON on
-//! stdin, the payload on stdout, and a report sent only when asked.
+//! stdin, the payload on stdout, a report sent only when asked, and the
+//! upgrade-responder server's request schema on `--schema`.
 //!
 //! ```text
-//! wasmtime run guest.wasm < facts.json                       # print the payload
+//! wasmtime run guest.wasm < facts.json                         # print the payload
 //! wasmtime run -S http guest.wasm --endpoint URL < facts.json  # and send it
+//! wasmtime run guest.wasm --schema                             # the server's --request-schema
 //! ```
+//!
+//! Outcomes are logged in the host's words and shape (`report sent:
+//! status=...`, `report not sent: request failed: ...`), so one log reader
+//! serves both.
 
 use std::io::{Read, Write};
+use std::time::Instant;
 
-use crate::{ClusterFacts, FieldMode, Reporter, Settings};
+use crate::{ClusterFacts, FieldMode, Outcome, ReportError, Reporter, Settings};
+
+/// The field modes by name: the one table `--field-mode` is read with.
+const FIELD_MODES: &[(&str, FieldMode)] = &[
+    ("minimal", FieldMode::Minimal),
+    ("standard", FieldMode::Standard),
+];
 
 const USAGE: &str = "\
 usage: wasmtime run [-S http] COMPONENT.wasm [--endpoint URL] [--field-mode minimal|standard] [--channel NAME] < facts.json
+       wasmtime run COMPONENT.wasm --schema [--field-mode minimal|standard]
 
 Reads cluster facts (the fixture format the host's `facts` command prints) on
 stdin and prints the exact payload on stdout. With --endpoint it also POSTs the
-payload there (wasmtime needs -S http for that) and prints the outcome and the
+payload there (wasmtime needs -S http for that) and logs the outcome and the
 upgrade notice for --channel (default stable) on stderr.
+--schema prints the request schema to deploy the upgrade-responder server with
+(its --request-schema file): every key the component sends, in every field
+mode, or in the one --field-mode names.
 
 exit status: 0 done, 1 failed (bad arguments or facts, or the report failed;
 stderr says which). WASI 0.2 carries no other exit codes.";
 
 struct Arguments {
     endpoint: Option<String>,
-    field_mode: FieldMode,
+    field_mode: Option<FieldMode>,
     channel: String,
+    schema: bool,
+}
+
+/// `minimal` or `standard`.
+fn parse_field_mode(name: &str) -> Result<FieldMode, String> {
+    FIELD_MODES
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, mode)| *mode)
+        .ok_or_else(|| {
+            let names: Vec<&str> = FIELD_MODES.iter().map(|(name, _)| *name).collect();
+            format!("--field-mode must be {}, not {name:?}", names.join(" or "))
+        })
 }
 
 fn parse_arguments(args: &[String]) -> Result<Option<Arguments>, String> {
-    let mut endpoint = None;
-    let mut field_mode = FieldMode::Minimal;
-    let mut channel = crate::upgrade::DEFAULT_CHANNEL.to_string();
+    let mut arguments = Arguments {
+        endpoint: None,
+        field_mode: None,
+        channel: crate::upgrade::DEFAULT_CHANNEL.to_string(),
+        schema: false,
+    };
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -45,38 +78,34 @@ fn parse_arguments(args: &[String]) -> Result<Option<Arguments>, String> {
         };
         match flag {
             "-h" | "--help" => return Ok(None),
-            "--endpoint" => endpoint = Some(value("--endpoint")?),
-            "--channel" => channel = value("--channel")?,
+            "--endpoint" => arguments.endpoint = Some(value("--endpoint")?),
+            "--channel" => arguments.channel = value("--channel")?,
             "--field-mode" => {
-                field_mode = match value("--field-mode")?.as_str() {
-                    "minimal" => FieldMode::Minimal,
-                    "standard" => FieldMode::Standard,
-                    other => {
-                        return Err(format!(
-                            "--field-mode must be minimal or standard, not {other:?}"
-                        ));
-                    }
-                }
+                arguments.field_mode = Some(parse_field_mode(&value("--field-mode")?)?)
             }
+            "--schema" => arguments.schema = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Some(Arguments {
-        endpoint,
-        field_mode,
-        channel,
-    }))
+    if arguments.schema && arguments.endpoint.is_some() {
+        return Err("--schema prints the request schema and sends nothing: drop --endpoint".into());
+    }
+    Ok(Some(arguments))
 }
 
 /// The command's `main`. Exits the process.
 pub fn main<R: Reporter>() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let code = run::<R>(&args);
+    let mut args = std::env::args();
+    // `wasmtime run` passes the component's file name as argv[0].
+    let component = args.next().unwrap_or_else(|| "component".to_string());
+    let args: Vec<String> = args.collect();
+    let code = run::<R>(&component, &args);
     let _ = std::io::stdout().flush();
     std::process::exit(code);
 }
 
-fn run<R: Reporter>(args: &[String]) -> i32 {
+fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
+    let started = Instant::now();
     let arguments = match parse_arguments(args) {
         Ok(Some(arguments)) => arguments,
         Ok(None) => {
@@ -88,10 +117,26 @@ fn run<R: Reporter>(args: &[String]) -> i32 {
             return 1;
         }
     };
+    if arguments.schema {
+        let schema = match arguments.field_mode {
+            Some(mode) => crate::request_schema_json_for_mode::<R>(mode),
+            None => crate::request_schema_json::<R>(),
+        };
+        return match schema {
+            Ok(schema) => {
+                println!("{schema}");
+                0
+            }
+            Err(problem) => {
+                eprintln!("error: the component declares its keys wrongly: {problem}");
+                1
+            }
+        };
+    }
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut input) {
         eprintln!("error: cannot read cluster facts from stdin: {e}");
-        return 2;
+        return 1;
     }
     let facts: ClusterFacts = match serde_json::from_slice(&input) {
         Ok(facts) => facts,
@@ -104,7 +149,7 @@ fn run<R: Reporter>(args: &[String]) -> i32 {
     };
     let settings = Settings {
         endpoint: arguments.endpoint.clone().unwrap_or_default(),
-        field_mode: arguments.field_mode,
+        field_mode: arguments.field_mode.unwrap_or(FieldMode::Minimal),
     };
 
     if arguments.endpoint.is_none() {
@@ -113,52 +158,63 @@ fn run<R: Reporter>(args: &[String]) -> i32 {
                 println!("{payload}");
                 0
             }
-            Err(problem) => {
-                eprintln!("error: {problem}");
+            Err(reason) => {
+                eprintln!("dry run: the component built no payload: {reason}");
                 1
             }
         };
     }
 
-    match crate::report_with_notice::<R>(&facts, &settings, &arguments.channel) {
+    let result = crate::report_with_notice::<R>(&facts, &settings, &arguments.channel);
+    let elapsed_ms = started.elapsed().as_millis();
+    match result {
         Ok((outcome, notice)) => {
             println!("{}", outcome.payload);
             eprintln!(
-                "sent to {}: status {}, latest {}, upgrade available {}, next report in {} minutes",
-                settings.endpoint,
-                outcome.status,
-                outcome.latest.as_deref().unwrap_or("unknown"),
-                outcome.upgrade_available.as_deref().unwrap_or("none"),
-                outcome
-                    .request_interval_minutes
-                    .map_or("unknown".to_string(), |m| m.to_string()),
+                "{} component={component} elapsed_ms={elapsed_ms}",
+                sent_line(&outcome, &settings.endpoint, facts.nodes.len())
             );
             eprintln!("{}", crate::upgrade::operator_line(&notice));
             0
         }
         Err(error) => {
             eprintln!(
-                "error: report to {} failed: {}",
+                "report not sent: {} (endpoint={} component={component} elapsed_ms={elapsed_ms})",
+                describe(&error),
                 settings.endpoint,
-                describe(&error)
             );
             1
         }
     }
 }
 
-/// One line for a failed report, the same words the host logs.
-pub fn describe(error: &crate::ReportError) -> String {
+/// The host's `report sent:` line, up to its `component=` part.
+fn sent_line(outcome: &Outcome, endpoint: &str, nodes: usize) -> String {
+    format!(
+        "report sent: status={} payload_bytes={} latest={} upgrade_available={} next_report_minutes={} endpoint={endpoint} nodes={nodes}",
+        outcome.status,
+        outcome.payload.len(),
+        outcome.latest.as_deref().unwrap_or(crate::UNKNOWN),
+        outcome.upgrade_available.as_deref().unwrap_or(crate::NONE),
+        outcome
+            .request_interval_minutes
+            .map_or(crate::UNKNOWN.to_string(), |m| m.to_string()),
+    )
+}
+
+/// One line for a failed report, in the words the host logs.
+fn describe(error: &ReportError) -> String {
     match error {
-        crate::ReportError::InvalidFacts(reason) => format!("invalid facts: {reason}"),
-        crate::ReportError::NotSent(reason) => format!("not sent: {reason}"),
-        crate::ReportError::BadResponse(bad) => format!("bad response: {}", bad.reason),
+        ReportError::InvalidFacts(reason) => format!("invalid facts: {reason}"),
+        ReportError::NotSent(reason) => format!("request failed: {reason}"),
+        ReportError::BadResponse(bad) => format!("bad response: {}", bad.reason),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::BadResponse;
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
@@ -174,7 +230,8 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(a.endpoint.as_deref(), Some("http://x/v1"));
-        assert_eq!(a.field_mode, FieldMode::Standard);
+        assert_eq!(a.field_mode, Some(FieldMode::Standard));
+        assert!(!a.schema);
         assert_eq!(a.channel, "stable", "the default channel");
         let a = parse_arguments(&args(&["--channel", "latest"]))
             .unwrap()
@@ -185,7 +242,49 @@ mod tests {
             parse_arguments(&args(&["--endpoint"])).err().unwrap(),
             "--endpoint needs a value"
         );
-        assert!(parse_arguments(&args(&["--field-mode", "all"])).is_err());
+        assert_eq!(
+            parse_arguments(&args(&["--field-mode", "all"]))
+                .err()
+                .unwrap(),
+            "--field-mode must be minimal or standard, not \"all\""
+        );
         assert!(parse_arguments(&args(&["extra"])).is_err());
+        let schema = parse_arguments(&args(&["--schema", "--field-mode", "minimal"]))
+            .unwrap()
+            .unwrap();
+        assert!(schema.schema);
+        assert_eq!(schema.field_mode, Some(FieldMode::Minimal));
+        assert!(parse_arguments(&args(&["--schema", "--endpoint", "http://x/v1"])).is_err());
+    }
+
+    #[test]
+    fn outcomes_are_described_in_the_hosts_words() {
+        let outcome = Outcome {
+            payload: "{}".into(),
+            status: 200,
+            versions: Vec::new(),
+            latest: Some("v1.32.2+k3s1".into()),
+            upgrade_available: None,
+            request_interval_minutes: Some(60),
+        };
+        assert_eq!(
+            sent_line(&outcome, "https://x/v1/checkupgrade", 3),
+            "report sent: status=200 payload_bytes=2 latest=v1.32.2+k3s1 upgrade_available=none next_report_minutes=60 endpoint=https://x/v1/checkupgrade nodes=3"
+        );
+        assert_eq!(
+            describe(&ReportError::NotSent("connection refused".into())),
+            "request failed: connection refused"
+        );
+        assert_eq!(
+            describe(&ReportError::InvalidFacts("no uid".into())),
+            "invalid facts: no uid"
+        );
+        assert_eq!(
+            describe(&ReportError::BadResponse(BadResponse {
+                status: 503,
+                reason: "status 503".into()
+            })),
+            "bad response: status 503"
+        );
     }
 }

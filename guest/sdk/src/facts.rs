@@ -1,6 +1,6 @@
 //! Questions components ask of the cluster facts, answered one way for all.
 
-use crate::payload::UNKNOWN;
+use crate::words::UNKNOWN;
 use crate::{ClusterFacts, DistroVersion, NodeFacts, NodeRole};
 
 /// A server node runs the control plane: K3s and RKE2 label servers with the

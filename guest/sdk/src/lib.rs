@@ -1,26 +1,37 @@
 //! What every reporter component shares.
 //!
-//! A component implements [`Reporter`] (facts in, [`Payload`] out) and calls
-//! [`component!`]; the SDK does the rest: the WIT exports `build-payload`
-//! and `report`, the POST, reading the answer, and a `main` so the same
-//! `.wasm` runs under `wasmtime run` with facts as JSON on stdin.
+//! A component implements [`Reporter`] (facts in, [`Payload`] out, and the
+//! [`Key`]s it sends) and calls [`component!`]; the SDK does the rest: the
+//! WIT exports `build-payload` and `report`, the POST, reading the answer,
+//! and a `main` so the same `.wasm` runs under `wasmtime run` with facts as
+//! JSON on stdin, or prints the server's request schema with `--schema`.
 //!
 //! ```ignore
 //! struct MyReporter;
 //! impl reporter_sdk::Reporter for MyReporter {
 //!     fn payload(facts: &ClusterFacts, settings: &Settings) -> Result<Payload, String> { ... }
+//!     fn keys() -> Vec<Key> { ... }
 //! }
 //! reporter_sdk::component!(MyReporter);
 //! ```
 
-pub mod answer;
+// What a component author uses: the derived descriptions, the facts
+// helpers, the POST (for components that write their own `report`).
 pub mod classify;
-pub mod command;
 pub mod facts;
-pub mod payload;
 pub mod send;
 pub mod upgrade;
-pub mod version;
+
+// The SDK's own workings.
+mod answer;
+#[doc(hidden)]
+pub mod command;
+mod payload;
+mod schema;
+#[cfg(test)]
+mod server_rules_tests;
+mod version;
+mod words;
 
 pub mod bindings {
     wit_bindgen::generate!({
@@ -49,15 +60,26 @@ pub use bindings::upgrade_responder::telemetry::types::{
     NodeRole, OfferedVersion, Outcome, ReportError, ServerVersion, Settings, Workload,
     WorkloadKind,
 };
-pub use payload::{FieldValue, Payload};
+pub use payload::{FieldValue, Payload, PayloadError};
+pub use schema::{DataType, Key, Place, request_schema_json, request_schema_json_for_mode};
 pub use upgrade::{NoticeStatus, Step, UpgradeNotice};
 pub use version::{Distribution, DistroVersion};
+pub use words::{MIXED, NONE, OTHER, UNKNOWN};
 
 /// A component's own logic: which payload these facts make.
 pub trait Reporter {
     /// Builds the payload. `Err` is a reason an operator can act on (for
     /// example "the cluster facts carry no kube-system UID").
     fn payload(facts: &ClusterFacts, settings: &Settings) -> Result<Payload, String>;
+
+    /// Every key [`Reporter::payload`] may send, with its place, type and
+    /// field modes: what the upgrade-responder server's request schema must
+    /// list for the server to store it ([`request_schema_json`]). Without
+    /// declarations the schema lists no key, and a server deployed with it
+    /// stores only `appVersion`.
+    fn keys() -> Vec<Key> {
+        Vec::new()
+    }
 }
 
 /// The exact body `report` would send.

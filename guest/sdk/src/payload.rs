@@ -1,17 +1,21 @@
 //! The upgrade-responder request body, made valid for the real server.
 //!
 //! The Longhorn server answers 200 even when it silently drops a value, so
-//! every rule it applies is applied here first (DESIGN.md section 4):
-//! tag values are non-empty strings of at most 200 bytes, field values are
-//! strings, numbers or booleans, and no two keys may collide once the server
-//! snake_cases them.
+//! every rule it applies is applied here first: tag values are non-empty
+//! strings of at most 200 bytes, field values are strings, numbers or
+//! booleans, and no two keys may collide once the server snake_cases them.
+//! `tests/fixtures/server-rules/` holds the server's rules as tables of
+//! cases; these tests and the stand-in server's are run against them.
 
 use serde_json::{Map, Value};
 
-/// What the server keeps of a tag value, in bytes.
-pub const MAX_TAG_VALUE_BYTES: usize = 200;
-/// What an empty or missing value is sent as, so the server keeps it.
-pub const UNKNOWN: &str = "unknown";
+use crate::schema::DataType;
+use crate::words::UNKNOWN;
+
+/// What the server keeps of a tag value, in bytes (service.go
+/// `defaultMaxStringValueLength`, and the `maxLen` of every string key in
+/// the request schema the SDK writes).
+pub(crate) const MAX_TAG_VALUE_BYTES: usize = 200;
 
 /// A field value the server stores (it drops null, objects and arrays).
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +23,17 @@ pub enum FieldValue {
     Count(u64),
     Text(String),
     Flag(bool),
+}
+
+impl FieldValue {
+    /// The request schema's type of this value.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            FieldValue::Count(_) => DataType::Float,
+            FieldValue::Text(_) => DataType::String,
+            FieldValue::Flag(_) => DataType::Boolean,
+        }
+    }
 }
 
 impl From<u64> for FieldValue {
@@ -169,7 +184,7 @@ impl Payload {
 
 /// A value the server keeps: never empty, at most 200 bytes, cut on a
 /// character boundary.
-pub fn tag_value(value: &str) -> String {
+pub(crate) fn tag_value(value: &str) -> String {
     let value = value.trim();
     if value.is_empty() {
         return UNKNOWN.to_string();
@@ -184,39 +199,37 @@ pub fn tag_value(value: &str) -> String {
     value[..end].to_string()
 }
 
-/// The name the server stores a key under. The Go server snake_cases keys
-/// with two regular expressions, `(.)([A-Z][a-z]+)` -> `${1}_${2}` and then
-/// `([a-z0-9])([A-Z])` -> `${1}_${2}`, replaces `-` with `_` and lowercases:
-/// `serverNodeCount` -> `server_node_count`, `cni-plugin` -> `cni_plugin`.
-pub fn server_key(key: &str) -> String {
+/// The name the server stores a key under: longhorn/upgrade-responder
+/// `utils.ToSnakeCase`, which replaces `([A-Z])([A-Z][a-z])` with
+/// `${1}_${2}`, then `([a-z0-9])([A-Z])` with `${1}_${2}` (leftmost,
+/// non-overlapping matches, ASCII letters only), then `-` with `_`, and
+/// lowercases: `serverNodeCount` -> `server_node_count`, `APIServerURL` ->
+/// `api_server_url`, `kernel-Version` -> `kernel_version`.
+pub(crate) fn server_key(key: &str) -> String {
     let upper = |c: char| c.is_ascii_uppercase();
     let lower = |c: char| c.is_ascii_lowercase();
-    // First expression: leftmost, non-overlapping matches.
     let chars: Vec<char> = key.chars().collect();
+    // First expression: an upper-case letter, then one that starts a word.
     let mut first = Vec::with_capacity(chars.len() + 4);
     let mut i = 0;
     while i < chars.len() {
-        if i + 2 < chars.len() && upper(chars[i + 1]) && lower(chars[i + 2]) {
-            let mut end = i + 3;
-            while end < chars.len() && lower(chars[end]) {
-                end += 1;
-            }
-            first.push(chars[i]);
-            first.push('_');
-            first.extend_from_slice(&chars[i + 1..end]);
-            i = end;
+        if i + 2 < chars.len() && upper(chars[i]) && upper(chars[i + 1]) && lower(chars[i + 2]) {
+            first.extend([chars[i], '_', chars[i + 1], chars[i + 2]]);
+            i += 3;
         } else {
             first.push(chars[i]);
             i += 1;
         }
     }
-    // Second expression.
+    // Second expression: a lower-case letter or digit, then an upper-case one.
     let mut second = String::with_capacity(first.len() + 4);
     let mut i = 0;
     while i < first.len() {
-        let c = first[i];
-        second.push(c);
-        if i + 1 < first.len() && (lower(c) || c.is_ascii_digit()) && upper(first[i + 1]) {
+        second.push(first[i]);
+        if i + 1 < first.len()
+            && (lower(first[i]) || first[i].is_ascii_digit())
+            && upper(first[i + 1])
+        {
             second.push('_');
             second.push(first[i + 1]);
             i += 2;
@@ -268,17 +281,6 @@ mod tests {
         assert_eq!(cut.len(), 200);
         assert_eq!(cut.chars().count(), 100);
         assert_eq!(tag_value(&"x".repeat(200)), "x".repeat(200));
-    }
-
-    #[test]
-    fn keys_are_named_as_the_server_stores_them() {
-        assert_eq!(server_key("serverNodeCount"), "server_node_count");
-        assert_eq!(server_key("cni-plugin"), "cni_plugin");
-        assert_eq!(server_key("clusteruuid"), "clusteruuid");
-        assert_eq!(server_key("appVersion"), "app_version");
-        assert_eq!(server_key("APIServerURL"), "api_server_url");
-        assert_eq!(server_key("gpuNodeCount2"), "gpu_node_count2");
-        assert_eq!(server_key("kernel-Version"), "kernel__version");
     }
 
     #[test]

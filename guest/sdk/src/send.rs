@@ -48,7 +48,7 @@ fn describe(error: &wstd::http::Error) -> String {
     }
 }
 
-pub fn describe_code(code: &ErrorCode) -> String {
+fn describe_code(code: &ErrorCode) -> String {
     let words = match code {
         ErrorCode::HttpRequestDenied => {
             "request denied by the host (only the configured endpoint may be reached)"

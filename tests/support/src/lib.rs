@@ -20,12 +20,14 @@ mod testclient;
 mod tests_apiserver;
 #[cfg(test)]
 mod tests_responder;
+#[cfg(test)]
+mod tests_server_rules;
 
 pub use apiserver::{ApiOptions, ApiRequest, ApiServer, DEFAULT_USER};
 pub use rbac::Rule;
 pub use responder::{
-    Behaviour, MAX_STRING_VALUE_LENGTH, MEASUREMENT, OfferedVersion, Received, Responder,
-    ResponseConfig, StoredPoint, snake_case,
+    Behaviour, MAX_STRING_VALUE_LENGTH, MEASUREMENT, OfferedVersion, Received, RequestSchema,
+    Responder, ResponseConfig, StoredPoint, ValueSchema, snake_case, stored_point,
 };
 
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

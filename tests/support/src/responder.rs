@@ -27,6 +27,113 @@ pub const MAX_STRING_VALUE_LENGTH: usize = 200;
 /// service.go `InfluxDBMeasurement`.
 pub const MEASUREMENT: &str = "upgrade_request";
 
+/// The server's `--request-schema` file (service.go `RequestSchema`): the
+/// keys it stores, each with its type. Every other key is dropped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct RequestSchema {
+    #[serde(rename = "appVersionSchema", default)]
+    pub app_version: ValueSchema,
+    #[serde(rename = "extraTagInfoSchema", default)]
+    pub tags: BTreeMap<String, ValueSchema>,
+    #[serde(rename = "extraFieldInfoSchema", default)]
+    pub fields: BTreeMap<String, ValueSchema>,
+}
+
+/// service.go `Schema`: `dataType` `string`, `float` or `boolean`, and for
+/// strings `maxLen` in bytes (0: 200).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct ValueSchema {
+    #[serde(rename = "dataType", default)]
+    pub data_type: String,
+    #[serde(rename = "maxLen", default)]
+    pub max_len: i64,
+}
+
+impl ValueSchema {
+    fn string() -> ValueSchema {
+        ValueSchema {
+            data_type: "string".into(),
+            max_len: 0,
+        }
+    }
+
+    /// service.go `Schema.Validate`.
+    pub fn validate(&self, value: &Value) -> bool {
+        match (self.data_type.as_str(), value) {
+            ("string", Value::String(s)) => s.len() <= self.max_len_or_default(),
+            ("float", Value::Number(_)) => true,
+            ("boolean", Value::Bool(_)) => true,
+            _ => false,
+        }
+    }
+
+    fn max_len_or_default(&self) -> usize {
+        if self.max_len > 0 {
+            self.max_len as usize
+        } else {
+            MAX_STRING_VALUE_LENGTH
+        }
+    }
+
+    /// Why `validate` refused `value`, in the stand-in's words.
+    fn refusal(&self, value: &Value) -> String {
+        match value {
+            Value::String(s) if self.data_type == "string" => format!(
+                "value is {} bytes, longer than {}",
+                s.len(),
+                self.max_len_or_default()
+            ),
+            other => format!("{} is not a {}", json_type(other), self.data_type),
+        }
+    }
+}
+
+impl RequestSchema {
+    /// Reads a schema file the way the server does at start, refusing what
+    /// `validateAndLoadRequestSchema` refuses.
+    pub fn from_json(text: &str) -> Result<RequestSchema, String> {
+        let schema: RequestSchema =
+            serde_json::from_str(text).map_err(|e| format!("not a request schema: {e}"))?;
+        if schema.app_version.data_type != "string" {
+            return Err(format!(
+                "AppVersionSchema must have string data type: {}",
+                schema.app_version.data_type
+            ));
+        }
+        let negative = std::iter::once(("appVersion", &schema.app_version))
+            .chain(schema.tags.iter().map(|(k, v)| (k.as_str(), v)))
+            .chain(schema.fields.iter().map(|(k, v)| (k.as_str(), v)))
+            .find(|(_, v)| v.max_len < 0);
+        if let Some((name, _)) = negative {
+            return Err(format!("schema {name} must have MaxLen >= 0"));
+        }
+        if let Some((name, v)) = schema.tags.iter().find(|(_, v)| v.data_type != "string") {
+            return Err(format!(
+                "tag schema {name} must have string data type {}",
+                v.data_type
+            ));
+        }
+        if let Some((name, v)) = schema
+            .fields
+            .iter()
+            .find(|(_, v)| !["string", "float", "boolean"].contains(&v.data_type.as_str()))
+        {
+            return Err(format!(
+                "field schema {name} has invalid data type {}",
+                v.data_type
+            ));
+        }
+        Ok(schema)
+    }
+}
+
+/// What the real server would store for one request body: `Err` when it
+/// would store nothing (400, or an invalid appVersion), and why.
+pub fn stored_point(body: &[u8], schema: Option<&RequestSchema>) -> Result<StoredPoint, String> {
+    let request = decode_request(body).map_err(|e| format!("400 Bad Request: {e}"))?;
+    build_point(&request, schema)
+}
+
 /// One version the server offers (service.go `Version`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferedVersion {
@@ -169,6 +276,10 @@ impl Received {
 
 struct State {
     behaviour: Behaviour,
+    /// `None`: store every key the request's types allow (as if the schema
+    /// listed each one); `Some`: only the keys the schema lists, like the
+    /// real server.
+    schema: Option<RequestSchema>,
     received: Mutex<Vec<Received>>,
 }
 
@@ -179,9 +290,24 @@ pub struct Responder {
 }
 
 impl Responder {
+    /// A stand-in that stores every key (see [`Responder::with_schema`]).
     pub fn start(behaviour: Behaviour) -> anyhow::Result<Responder> {
+        Self::start_with(behaviour, None)
+    }
+
+    /// A stand-in started with `--request-schema`: it stores only the keys
+    /// the schema lists, with the schema's types and lengths.
+    pub fn with_schema(behaviour: Behaviour, schema: RequestSchema) -> anyhow::Result<Responder> {
+        Self::start_with(behaviour, Some(schema))
+    }
+
+    fn start_with(
+        behaviour: Behaviour,
+        schema: Option<RequestSchema>,
+    ) -> anyhow::Result<Responder> {
         let state = Arc::new(State {
             behaviour,
+            schema,
             received: Mutex::new(Vec::new()),
         });
         let conn_state = state.clone();
@@ -363,7 +489,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<OutBody> {
     };
     if evaluate {
         match &decoded {
-            Ok(r) => match build_point(r) {
+            Ok(r) => match build_point(r, state.schema.as_ref()) {
                 Ok(p) => received.stored = Some(p),
                 Err(why) => received.not_stored = Some(why),
             },
@@ -687,12 +813,19 @@ fn go_interface(v: Value) -> Value {
 }
 
 /// recordRequest + getTagsFromRequest + getFieldsFromRequest + what
-/// InfluxDB keeps of the point. `Err` = no point written, and why.
-pub(crate) fn build_point(req: &CheckUpgradeRequest) -> Result<StoredPoint, String> {
-    if req.app_version.len() > MAX_STRING_VALUE_LENGTH {
+/// InfluxDB keeps of the point. Without a schema every key is checked
+/// against the schema it would have if the schema listed it (its JSON type,
+/// strings of at most 200 bytes). `Err` = no point written, and why.
+pub(crate) fn build_point(
+    req: &CheckUpgradeRequest,
+    schema: Option<&RequestSchema>,
+) -> Result<StoredPoint, String> {
+    let app_version_schema = schema.map_or_else(ValueSchema::string, |s| s.app_version.clone());
+    let app_version = Value::String(req.app_version.clone());
+    if !app_version_schema.validate(&app_version) {
         return Err(format!(
-            "appVersion is {} bytes, longer than {MAX_STRING_VALUE_LENGTH}: the real server logs an error and writes no point",
-            req.app_version.len()
+            "appVersion {}: the real server logs an error and writes no point",
+            app_version_schema.refusal(&app_version)
         ));
     }
     let mut dropped = Vec::new();
@@ -707,11 +840,19 @@ pub(crate) fn build_point(req: &CheckUpgradeRequest) -> Result<StoredPoint, Stri
         merged.extend(t.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     for (k, v) in &merged {
-        if v.len() > MAX_STRING_VALUE_LENGTH {
-            dropped.push(format!(
-                "tag {k:?}: value is {} bytes, longer than {MAX_STRING_VALUE_LENGTH}",
-                v.len()
-            ));
+        let value = Value::String(v.clone());
+        let key_schema = match schema {
+            None => ValueSchema::string(),
+            Some(schema) => match schema.tags.get(k) {
+                Some(key_schema) => key_schema.clone(),
+                None => {
+                    dropped.push(format!("tag {k:?}: not in the request schema"));
+                    continue;
+                }
+            },
+        };
+        if !key_schema.validate(&value) {
+            dropped.push(format!("tag {k:?}: {}", key_schema.refusal(&value)));
             continue;
         }
         let key = snake_case(k);
@@ -747,24 +888,33 @@ pub(crate) fn build_point(req: &CheckUpgradeRequest) -> Result<StoredPoint, Stri
     fields.insert("value".into(), Value::from(1));
     if let Some(extra) = &req.extra_field_info {
         for (k, v) in extra {
-            let keep = match v {
-                Value::String(s) if s.len() > MAX_STRING_VALUE_LENGTH => {
-                    dropped.push(format!(
-                        "field {k:?}: string is {} bytes, longer than {MAX_STRING_VALUE_LENGTH}",
-                        s.len()
-                    ));
-                    false
-                }
-                Value::String(_) | Value::Number(_) | Value::Bool(_) => true,
-                other => {
-                    dropped.push(format!(
-                        "field {k:?}: {} is not a string, number or boolean",
-                        json_type(other)
-                    ));
-                    false
-                }
+            let key_schema = match schema {
+                None => match v {
+                    Value::String(_) => ValueSchema::string(),
+                    Value::Number(_) | Value::Bool(_) => ValueSchema {
+                        data_type: if v.is_boolean() { "boolean" } else { "float" }.into(),
+                        max_len: 0,
+                    },
+                    other => {
+                        dropped.push(format!(
+                            "field {k:?}: {} is not a string, number or boolean",
+                            json_type(other)
+                        ));
+                        continue;
+                    }
+                },
+                Some(schema) => match schema.fields.get(k) {
+                    Some(key_schema) => key_schema.clone(),
+                    None => {
+                        dropped.push(format!("field {k:?}: not in the request schema"));
+                        continue;
+                    }
+                },
             };
-            if !keep {
+            if !key_schema.validate(v) {
+                let why = key_schema.refusal(v);
+                let why = why.replace("value is", "string is");
+                dropped.push(format!("field {k:?}: {why}"));
                 continue;
             }
             let key = snake_case(k);

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::responder::{build_point, decode_request};
 use crate::testclient::Client;
-use crate::{Behaviour, Responder, ResponseConfig, snake_case};
+use crate::{Behaviour, Responder, ResponseConfig};
 
 fn post(r: &Responder, body: &[u8]) -> crate::testclient::Resp {
     Client::plain()
@@ -19,26 +19,6 @@ fn post(r: &Responder, body: &[u8]) -> crate::testclient::Resp {
             body.to_vec(),
         )
         .unwrap()
-}
-
-#[test]
-fn snake_case_matches_to_snake_case() {
-    for (input, want) in [
-        ("serverNodeCount", "server_node_count"),
-        ("cni-plugin", "cni_plugin"),
-        ("kubernetesVersion", "kubernetes_version"),
-        ("appVersion", "app_version"),
-        ("HTTPRequest", "http_request"),
-        ("APIServerURL", "api_server_url"),
-        ("k3sVersion", "k3s_version"),
-        ("node_count", "node_count"),
-        ("ID", "id"),
-        ("already-Snake_Case", "already_snake_case"),
-        ("XMLHttpRequest", "xml_http_request"),
-        ("", ""),
-    ] {
-        assert_eq!(snake_case(input), want, "{input}");
-    }
 }
 
 #[test]
@@ -193,7 +173,7 @@ fn go_decoding_quirks() {
     // null is fine at the top level and for a tag value (becomes "").
     assert_eq!(decode_request(b"null").unwrap().app_version, "");
     let req = decode_request(br#"{"appVersion":"v","extraTagInfo":{"t":null}}"#).unwrap();
-    let p = build_point(&req).unwrap();
+    let p = build_point(&req, None).unwrap();
     assert!(!p.tags.contains_key("t"));
     assert!(p.dropped[0].contains("empty value"));
     // The deprecated extraInfo is merged under extraTagInfo.
@@ -201,7 +181,7 @@ fn go_decoding_quirks() {
         br#"{"appVersion":"v","extraInfo":{"a":"old","b":"kept"},"extraTagInfo":{"a":"new"}}"#,
     )
     .unwrap();
-    let p = build_point(&req).unwrap();
+    let p = build_point(&req, None).unwrap();
     assert_eq!(p.tags["a"], "new");
     assert_eq!(p.tags["b"], "kept");
     // Keys are case-sensitive until snake_cased: both survive decoding...
@@ -210,15 +190,15 @@ fn go_decoding_quirks() {
             .unwrap();
     assert_eq!(req.extra_field_info.as_ref().unwrap().len(), 2);
     // ...then collide.
-    let p = build_point(&req).unwrap();
+    let p = build_point(&req, None).unwrap();
     assert!(p.fields.contains_key("node_count"));
     assert!(p.dropped.iter().any(|d| d.contains("both become")));
     // An overlong appVersion means no point at all (200 all the same).
     let long = format!(r#"{{"appVersion":"{}"}}"#, "v".repeat(201));
     let req = decode_request(long.as_bytes()).unwrap();
-    assert!(build_point(&req).is_err());
+    assert!(build_point(&req, None).is_err());
     // Empty appVersion: the point is written without the tag.
-    let p = build_point(&decode_request(b"{}").unwrap()).unwrap();
+    let p = build_point(&decode_request(b"{}").unwrap(), None).unwrap();
     assert!(p.tags.is_empty());
     assert_eq!(p.fields["value"], json!(1));
     // A long string field is dropped by the schema check.
@@ -230,7 +210,7 @@ fn go_decoding_quirks() {
         .as_bytes(),
     )
     .unwrap();
-    assert!(!build_point(&req).unwrap().fields.contains_key("s"));
+    assert!(!build_point(&req, None).unwrap().fields.contains_key("s"));
 }
 
 #[test]
