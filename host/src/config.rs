@@ -34,6 +34,8 @@ pub struct Setting {
 pub const ENABLED: &str = "UPGRADE_RESPONDER_ENABLED";
 pub const ENDPOINT: &str = "UPGRADE_RESPONDER_ENDPOINT";
 pub const FIELD_MODE: &str = "UPGRADE_RESPONDER_FIELD_MODE";
+pub const CHANNEL: &str = "UPGRADE_RESPONDER_CHANNEL";
+pub const TERMINATION_MESSAGE_PATH: &str = "UPGRADE_RESPONDER_TERMINATION_MESSAGE_PATH";
 pub const COMPONENT: &str = "UPGRADE_RESPONDER_COMPONENT";
 pub const FACTS: &str = "UPGRADE_RESPONDER_FACTS";
 pub const DRY_RUN: &str = "UPGRADE_RESPONDER_DRY_RUN";
@@ -75,6 +77,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "minimal",
         example: "standard",
         help: "What the component sends: minimal (the design record's payload) or standard (adds anonymous extended fields, where the component supports them).",
+    },
+    Setting {
+        key: CHANNEL,
+        default: "stable",
+        example: "latest",
+        help: "The release channel to follow: the server tag that names the final upgrade target of the upgrade notice.",
+    },
+    Setting {
+        key: TERMINATION_MESSAGE_PATH,
+        default: "/dev/termination-log",
+        example: "/tmp/upgrade-notice",
+        help: "Where the upgrade notice is written for `kubectl describe pod` (the pod's terminationMessagePath). Written only if the file exists or this is set; never fails a run.",
     },
     Setting {
         key: COMPONENT,
@@ -339,6 +353,9 @@ pub struct Config {
     pub endpoint: String,
     pub authority: Authority,
     pub field_mode: FieldMode,
+    pub channel: String,
+    /// Where to write the upgrade notice, if anywhere.
+    pub termination_message_path: Option<PathBuf>,
     pub component: Option<PathBuf>,
     pub facts: Option<PathBuf>,
     pub dry_run: bool,
@@ -407,10 +424,30 @@ impl Config {
                 Some(Secret(token.to_string()))
             }
         };
+        let channel = values.get(CHANNEL).0.trim().to_string();
+        if channel.is_empty()
+            || channel.len() > 64
+            || !channel
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(values.invalid(
+                CHANNEL,
+                "a server tag of up to 64 letters, digits, dots, dashes or underscores",
+            ));
+        }
+        let termination_message_path = {
+            let (path, source) = values.get(TERMINATION_MESSAGE_PATH);
+            let path = PathBuf::from(path);
+            let given = !matches!(source, Source::Default);
+            (!path.as_os_str().is_empty() && (given || path.exists())).then_some(path)
+        };
         Ok(Self {
             endpoint,
             authority,
             field_mode,
+            channel,
+            termination_message_path,
             component: values.path(COMPONENT),
             facts: values.path(FACTS),
             dry_run: values.flag(DRY_RUN)?,

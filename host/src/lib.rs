@@ -8,6 +8,7 @@ pub mod bindings;
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod contract;
 pub mod facts;
 pub mod failure;
 pub mod logging;

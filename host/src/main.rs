@@ -63,6 +63,10 @@ enum Command {
     },
     /// Print every setting with its value and where the value came from.
     Config,
+    /// Print the upgrade-responder server's --request-schema file for the
+    /// component (the built-in one, or --component): the server stores only
+    /// the keys it lists.
+    Schema,
     /// Print the effective capability policy: what a component may import,
     /// where it may send, and every limit.
     Capabilities {
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Command::Facts => commands::facts::print(&values),
         Command::Inspect { component } => commands::inspect::inspect(&component),
         Command::Config => commands::config::print(&values),
+        Command::Schema => commands::schema::print(&values),
         Command::Capabilities { json } => commands::capabilities::print(&values, json),
     };
     ExitCode::from(code)

@@ -4,6 +4,7 @@
 mod common;
 mod components;
 mod components_doc;
+mod contract;
 mod failures;
 mod hostile;
 mod pipeline;
