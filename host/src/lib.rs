@@ -11,6 +11,7 @@ pub mod config;
 pub mod contract;
 pub mod facts;
 pub mod failure;
+pub mod input;
 pub mod logging;
 pub mod outcome;
 pub mod output;

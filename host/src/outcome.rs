@@ -47,9 +47,14 @@ pub fn summarise(
     match finished.returned {
         Returned::Payload(Ok(payload)) => {
             println!("{payload}");
+            let payload_bytes = payload.len();
             tracing::info!(
-                "dry run: payload printed, nothing sent (payload_bytes={} nodes={nodes} component={origin} would_send_to={endpoint} elapsed_ms={elapsed_ms})",
-                payload.len(),
+                payload_bytes,
+                nodes,
+                component = %origin,
+                would_send_to = %endpoint,
+                elapsed_ms = elapsed_ms as u64,
+                "dry run: payload printed, nothing sent (payload_bytes={payload_bytes} nodes={nodes} component={origin} would_send_to={endpoint} elapsed_ms={elapsed_ms})",
             );
             Ok(exit::OK)
         }
@@ -61,17 +66,29 @@ pub fn summarise(
         }
         Returned::Report(Ok(outcome)) => {
             let notice = &outcome.notice;
+            let status = outcome.status;
+            let payload_bytes = outcome.payload.len();
+            let upgrade = status_word(notice.status);
+            let plan_version = printable(notice.next.as_ref().map_or("none", |s| &s.version));
+            let target = printable(notice.target.as_ref().map_or("none", |s| &s.version));
+            let channel = printable(&notice.channel);
+            let next_report_minutes = outcome
+                .request_interval_minutes
+                .map_or("unknown".to_string(), |m| m.to_string());
+            // The same values as text (one line) and as fields (JSON log).
             tracing::info!(
-                "report sent: status={} payload_bytes={} upgrade={} plan_version={} target={} channel={} next_report_minutes={} endpoint={endpoint} nodes={nodes} component={origin} elapsed_ms={elapsed_ms}",
-                outcome.status,
-                outcome.payload.len(),
-                status_word(notice.status),
-                printable(notice.next.as_ref().map_or("none", |s| &s.version)),
-                printable(notice.target.as_ref().map_or("none", |s| &s.version)),
-                printable(&notice.channel),
-                outcome
-                    .request_interval_minutes
-                    .map_or("unknown".to_string(), |m| m.to_string()),
+                status,
+                payload_bytes,
+                upgrade,
+                plan_version = %plan_version,
+                target = %target,
+                channel = %channel,
+                next_report_minutes = %next_report_minutes,
+                endpoint = %endpoint,
+                nodes,
+                component = %origin,
+                elapsed_ms = elapsed_ms as u64,
+                "report sent: status={status} payload_bytes={payload_bytes} upgrade={upgrade} plan_version={plan_version} target={target} channel={channel} next_report_minutes={next_report_minutes} endpoint={endpoint} nodes={nodes} component={origin} elapsed_ms={elapsed_ms}",
             );
             if let Some(path) = termination_message_path {
                 write_termination_message(path, &notice_text(notice));

@@ -7,6 +7,7 @@ mod components_doc;
 mod contract;
 mod failures;
 mod hostile;
+mod operator_input;
 mod pipeline;
 mod privacy;
 mod rbac;

@@ -44,14 +44,13 @@ fn pipeline(values: &Values, started: Instant) -> Result<u8, Failure> {
 }
 
 /// Opt-out first: nothing else is parsed, read or contacted.
-fn opted_out(values: &Values) -> Result<bool, Failure> {
+pub(crate) fn opted_out(values: &Values) -> Result<bool, Failure> {
     if config::enabled(values).map_err(Failure::Config)? {
         return Ok(false);
     }
     tracing::info!(
-        "disabled ({}=false from {}): nothing read, nothing sent",
-        config::ENABLED,
-        values.get(config::ENABLED).1
+        "disabled ({}): nothing read, nothing sent",
+        config::opt_out_reason(values)
     );
     Ok(true)
 }
@@ -197,8 +196,9 @@ async fn spread_wait(config: &Config, facts: &ClusterFacts) {
         return;
     }
     let delay = spread_delay(&facts.cluster_uuid, config.spread);
-    tracing::debug!(
-        "waiting {} s before reporting ({})",
+    // At info: without it the job is silent for up to the whole spread.
+    tracing::info!(
+        "waiting {} s before reporting ({}: a delay fixed for this cluster)",
         delay.as_secs(),
         config::SPREAD
     );
