@@ -1,9 +1,11 @@
 //! Host-side bindings of the `reporter` world in `wit/`: the same files the
-//! components generate theirs from.
+//! components generate theirs from. The current contract is at the root of
+//! this module; the frozen 0.1.0 contract in [`v0_1`]. `contract.rs` is the
+//! one place that moves records between the two.
 
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "reporter",
+    world: "upgrade-responder:telemetry/reporter@0.2.0",
     exports: { default: async },
     // The world's wasi:http import is implemented by wasmtime-wasi-http; only
     // the reporter's own types and exports are generated here.
@@ -20,6 +22,24 @@ wasmtime::component::bindgen!({
 // The world's `use` already put ClusterFacts, Settings, Outcome and
 // ReportError at the root of this module.
 pub use upgrade_responder::telemetry::types::{
-    ContainerImage, FieldMode, GpuResource, GpuVendor, NodeFacts, NodeRole, ServerVersion,
-    Workload, WorkloadKind,
+    BadResponse, ContainerImage, FieldMode, GpuResource, GpuVendor, NodeFacts, NodeRole,
+    NoticeStatus, OfferedVersion, ServerVersion, UpgradeNotice, UpgradeStep, Workload,
+    WorkloadKind,
 };
+
+/// Contract 0.1.0 (`wit/v0.1.0/`), for components built against it.
+pub mod v0_1 {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "../wit/v0.1.0"],
+        world: "upgrade-responder:telemetry/reporter@0.1.0",
+        exports: { default: async },
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+    });
+
+    pub use upgrade_responder::telemetry0_1_0::types::{BadResponse, FieldMode};
+}

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::bindings::FieldMode;
+use crate::input;
 use crate::policy::{Authority, Limits};
 
 /// The endpoint from the K3s design record.
@@ -34,6 +35,8 @@ pub struct Setting {
 pub const ENABLED: &str = "UPGRADE_RESPONDER_ENABLED";
 pub const ENDPOINT: &str = "UPGRADE_RESPONDER_ENDPOINT";
 pub const FIELD_MODE: &str = "UPGRADE_RESPONDER_FIELD_MODE";
+pub const CHANNEL: &str = "UPGRADE_RESPONDER_CHANNEL";
+pub const TERMINATION_MESSAGE_PATH: &str = "UPGRADE_RESPONDER_TERMINATION_MESSAGE_PATH";
 pub const COMPONENT: &str = "UPGRADE_RESPONDER_COMPONENT";
 pub const FACTS: &str = "UPGRADE_RESPONDER_FACTS";
 pub const DRY_RUN: &str = "UPGRADE_RESPONDER_DRY_RUN";
@@ -41,6 +44,7 @@ pub const KUBECONFIG: &str = "UPGRADE_RESPONDER_KUBECONFIG";
 pub const API_DEADLINE: &str = "UPGRADE_RESPONDER_API_DEADLINE_SECONDS";
 pub const PAGE_SIZE: &str = "UPGRADE_RESPONDER_PAGE_SIZE";
 pub const LOG_LEVEL: &str = "UPGRADE_RESPONDER_LOG_LEVEL";
+pub const LOG_FORMAT: &str = "UPGRADE_RESPONDER_LOG_FORMAT";
 pub const CONFIG_DIRS: &str = "UPGRADE_RESPONDER_CONFIG_DIRS";
 pub const MEMORY_LIMIT: &str = "UPGRADE_RESPONDER_MEMORY_LIMIT_MIB";
 pub const DEADLINE: &str = "UPGRADE_RESPONDER_DEADLINE_SECONDS";
@@ -75,6 +79,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "minimal",
         example: "standard",
         help: "What the component sends: minimal (the design record's payload) or standard (adds anonymous extended fields, where the component supports them).",
+    },
+    Setting {
+        key: CHANNEL,
+        default: "stable",
+        example: "latest",
+        help: "The release channel to follow: the server tag that names the final upgrade target of the upgrade notice.",
+    },
+    Setting {
+        key: TERMINATION_MESSAGE_PATH,
+        default: "/dev/termination-log",
+        example: "/tmp/upgrade-notice",
+        help: "Where the upgrade notice is written for `kubectl describe pod` (the pod's terminationMessagePath). Written only if the file exists or this is set; never fails a run.",
     },
     Setting {
         key: COMPONENT,
@@ -185,6 +201,12 @@ pub const SETTINGS: &[Setting] = &[
         help: "error, warn, info or debug. Logs go to stderr; at info a run logs one summary line.",
     },
     Setting {
+        key: LOG_FORMAT,
+        default: "text",
+        example: "json",
+        help: "text (one line per event) or json (one JSON object per line, the summary's values as fields).",
+    },
+    Setting {
         key: CONFIG_DIRS,
         default: DEFAULT_CONFIG_DIRS,
         example: "/etc/upgrade-responder/defaults",
@@ -233,16 +255,38 @@ impl fmt::Display for Source {
 /// The raw values with their sources, before parsing.
 pub struct Values {
     values: BTreeMap<&'static str, (String, Source)>,
+    /// Setting files that exist but cannot be read, by key: an error for
+    /// every command that uses settings, except a disabled run.
+    unreadable: BTreeMap<&'static str, String>,
+    /// `UPGRADE_RESPONDER_*` names that are no setting (a typo, most
+    /// likely), with their value and source.
+    unknown: Vec<Unknown>,
 }
+
+/// A name that looks like a setting but is none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unknown {
+    pub key: String,
+    pub value: String,
+    pub source: Source,
+    /// The known setting it is closest to, if it is close.
+    pub nearest: Option<&'static str>,
+}
+
+/// Every setting's name starts with this.
+pub const PREFIX: &str = "UPGRADE_RESPONDER_";
 
 impl Values {
     /// Resolves every setting. `flags` holds command-line values by key;
     /// `env` looks up environment variables (a parameter so tests need not
     /// touch the process environment).
+    /// `env_names` lists the environment's variable names, so unknown
+    /// `UPGRADE_RESPONDER_*` names can be named.
     pub fn resolve(
         flags: &BTreeMap<&'static str, String>,
         env: impl Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<Self> {
+        env_names: &[String],
+    ) -> Self {
         let dirs_value = flags
             .get(CONFIG_DIRS)
             .cloned()
@@ -252,19 +296,72 @@ impl Values {
             .filter(|p| !p.as_os_str().is_empty())
             .collect();
         let mut values = BTreeMap::new();
+        let mut unreadable = BTreeMap::new();
         for setting in SETTINGS {
+            let from_file = if flags.contains_key(setting.key) || env(setting.key).is_some() {
+                None
+            } else {
+                match from_dirs(&dirs, setting.key) {
+                    Ok(found) => found,
+                    Err(error) => {
+                        unreadable.insert(setting.key, format!("{error:#}"));
+                        None
+                    }
+                }
+            };
             let value = if let Some(value) = flags.get(setting.key) {
                 (value.clone(), Source::Flag)
             } else if let Some(value) = env(setting.key) {
                 (value, Source::Environment)
-            } else if let Some((value, path)) = from_dirs(&dirs, setting.key)? {
+            } else if let Some((value, path)) = from_file {
                 (value, Source::File(path))
             } else {
                 (setting.default.to_string(), Source::Default)
             };
             values.insert(setting.key, value);
         }
-        Ok(Self { values })
+        let mut unknown: Vec<Unknown> = env_names
+            .iter()
+            .filter(|name| name.starts_with(PREFIX) && !is_setting(name))
+            .map(|name| Unknown {
+                key: name.clone(),
+                value: env(name).unwrap_or_default(),
+                source: Source::Environment,
+                nearest: nearest_setting(name),
+            })
+            .collect();
+        unknown.extend(unknown_files(&dirs));
+        Self {
+            values,
+            unreadable,
+            unknown,
+        }
+    }
+
+    /// The names that look like settings but are none.
+    pub fn unknown(&self) -> &[Unknown] {
+        &self.unknown
+    }
+
+    /// A misspelled opt-out: an unknown name nearest to
+    /// `UPGRADE_RESPONDER_ENABLED` whose value reads as false. The safe
+    /// reading of an operator who tried to opt out is that they did.
+    pub fn misspelled_opt_out(&self) -> Option<&Unknown> {
+        self.unknown.iter().find(|u| {
+            u.nearest == Some(ENABLED)
+                && matches!(
+                    u.value.trim().to_ascii_lowercase().as_str(),
+                    "false" | "0" | "no" | "off"
+                )
+        })
+    }
+
+    /// The first setting file that exists but could not be read.
+    pub fn check_readable(&self) -> anyhow::Result<()> {
+        match self.unreadable.iter().next() {
+            Some((key, error)) => Err(anyhow::anyhow!("{key}: {error}")),
+            None => Ok(()),
+        }
     }
 
     pub fn get(&self, key: &str) -> (&str, &Source) {
@@ -308,29 +405,111 @@ impl Values {
 }
 
 /// A setting's value from the config directories; the last directory
-/// holding it wins.
+/// holding it wins. Each file is read bounded (`input.rs`).
 fn from_dirs(dirs: &[PathBuf], key: &str) -> anyhow::Result<Option<(String, PathBuf)>> {
     let mut found = None;
     for dir in dirs {
         let path = dir.join(key);
-        match std::fs::read_to_string(&path) {
-            Ok(value) => found = Some((value, path)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             // A directory that is not there (no user ConfigMap) is normal.
-            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {}
-            Err(e) => {
-                return Err(anyhow::Error::new(e)
-                    .context(format!("cannot read setting file {}", path.display())));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => continue,
+            _ => {}
         }
+        let bytes = input::read_bounded(&path, input::MAX_SETTING_FILE_BYTES, "setting file")?;
+        let value = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("setting file {} is not UTF-8 text", path.display()))?;
+        found = Some((value, path));
     }
     Ok(found)
 }
 
+fn is_setting(name: &str) -> bool {
+    SETTINGS.iter().any(|s| s.key == name)
+}
+
+/// The known setting closest to `name`, if a typo could explain the
+/// difference (at most 3 edits, or a different case).
+fn nearest_setting(name: &str) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    SETTINGS
+        .iter()
+        .map(|s| (strsim::levenshtein(&upper, s.key), s.key))
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, key)| key)
+}
+
+/// Files in the config directories named like a setting that is none.
+/// ConfigMap volumes also hold `..data` and timestamped directories: only
+/// names with the settings' prefix are looked at.
+fn unknown_files(dirs: &[PathBuf]) -> Vec<Unknown> {
+    let mut unknown = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| name.to_ascii_uppercase().starts_with(PREFIX) && !is_setting(name))
+            .collect();
+        names.sort();
+        for name in names {
+            let path = dir.join(&name);
+            let value = input::read_bounded(&path, input::MAX_SETTING_FILE_BYTES, "setting file")
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_default();
+            unknown.push(Unknown {
+                nearest: nearest_setting(&name),
+                key: name,
+                value,
+                source: Source::File(path),
+            });
+        }
+    }
+    unknown
+}
+
+impl fmt::Display for Unknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (from {}) is not a setting and is ignored",
+            self.key, self.source
+        )?;
+        match self.nearest {
+            Some(nearest) => write!(f, "; did you mean {nearest}?"),
+            None => write!(f, "; `upgrade-responder config` lists the settings"),
+        }
+    }
+}
+
 /// Whether the run is enabled: checked before anything else is parsed or
-/// read, so a disabled run does nothing at all.
+/// read, so a disabled run does nothing at all. A misspelled opt-out
+/// (`UPGRADE_RESPONDER_ENABLE=false`) counts as an opt-out.
 pub fn enabled(values: &Values) -> anyhow::Result<bool> {
+    if values.misspelled_opt_out().is_some() {
+        return Ok(false);
+    }
+    if let Some(error) = values.unreadable.get(ENABLED) {
+        anyhow::bail!("{ENABLED}: {error}");
+    }
     values.flag(ENABLED)
+}
+
+/// Why a run is disabled, for its one log line.
+pub fn opt_out_reason(values: &Values) -> String {
+    match values.misspelled_opt_out() {
+        Some(unknown) => format!(
+            "{}={} from {} is not a setting, read as {ENABLED}=false: the safe reading of an opt-out",
+            unknown.key,
+            unknown.value.trim(),
+            unknown.source
+        ),
+        None => format!("{ENABLED}=false from {}", values.get(ENABLED).1),
+    }
 }
 
 /// The parsed settings of a run.
@@ -339,6 +518,9 @@ pub struct Config {
     pub endpoint: String,
     pub authority: Authority,
     pub field_mode: FieldMode,
+    pub channel: String,
+    /// Where to write the upgrade notice, if anywhere.
+    pub termination_message_path: Option<PathBuf>,
     pub component: Option<PathBuf>,
     pub facts: Option<PathBuf>,
     pub dry_run: bool,
@@ -369,11 +551,12 @@ impl fmt::Debug for Secret {
 
 impl Config {
     pub fn parse(values: &Values) -> anyhow::Result<Self> {
+        values.check_readable()?;
         let endpoint = values.get(ENDPOINT).0.to_string();
         let authority = Authority::of_endpoint(&endpoint).map_err(|reason| {
             anyhow::anyhow!("{ENDPOINT} (from {}): {reason}", values.get(ENDPOINT).1)
         })?;
-        let field_mode = match values.get(FIELD_MODE).0 {
+        let field_mode = match values.get(FIELD_MODE).0.to_ascii_lowercase().as_str() {
             "minimal" => FieldMode::Minimal,
             "standard" => FieldMode::Standard,
             _ => return Err(values.invalid(FIELD_MODE, "minimal or standard")),
@@ -407,14 +590,43 @@ impl Config {
                 Some(Secret(token.to_string()))
             }
         };
+        let channel = values.get(CHANNEL).0.trim().to_string();
+        if channel.is_empty()
+            || channel.len() > 64
+            || !channel
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(values.invalid(
+                CHANNEL,
+                "a server tag of up to 64 letters, digits, dots, dashes or underscores",
+            ));
+        }
+        let termination_message_path = {
+            let (path, source) = values.get(TERMINATION_MESSAGE_PATH);
+            let path = PathBuf::from(path);
+            let given = !matches!(source, Source::Default);
+            (!path.as_os_str().is_empty() && (given || path.exists())).then_some(path)
+        };
         Ok(Self {
             endpoint,
             authority,
             field_mode,
+            channel,
+            termination_message_path,
             component: values.path(COMPONENT),
             facts: values.path(FACTS),
             dry_run: values.flag(DRY_RUN)?,
-            kubeconfig: values.path(KUBECONFIG),
+            kubeconfig: match values.path(KUBECONFIG) {
+                Some(path) if !path.is_file() => {
+                    return Err(anyhow::anyhow!(
+                        "{KUBECONFIG}={} (from {}): no such file; give an existing kubeconfig or leave it empty",
+                        path.display(),
+                        values.get(KUBECONFIG).1
+                    ));
+                }
+                path => path,
+            },
             api_deadline: Duration::from_secs(values.number(API_DEADLINE, 1..=600)?),
             page_size: values.number(PAGE_SIZE, 1..=10_000)? as u32,
             spread: Duration::from_secs(values.number(SPREAD, 0..=86_400)?),
@@ -422,6 +634,21 @@ impl Config {
             bearer_token,
             ca_file: values.path(CA_FILE),
         })
+    }
+}
+
+/// The log format: `text` or `json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+pub fn log_format(values: &Values) -> anyhow::Result<LogFormat> {
+    match values.get(LOG_FORMAT).0.to_ascii_lowercase().as_str() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(values.invalid(LOG_FORMAT, "text or json")),
     }
 }
 
@@ -447,7 +674,93 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Values::resolve(&flags, |key| env.get(key).cloned()).unwrap()
+        let names: Vec<String> = env.keys().cloned().collect();
+        Values::resolve(&flags, |key| env.get(key).cloned(), &names)
+    }
+
+    #[test]
+    fn an_unknown_setting_is_named_with_the_nearest_known_one() {
+        let values = resolve(
+            &[],
+            &[
+                (CONFIG_DIRS, ""),
+                ("UPGRADE_RESPONDER_ENDPIONT", "https://x/"),
+                ("UPGRADE_RESPONDER_WHATEVER", "1"),
+            ],
+        );
+        let lines: Vec<String> = values.unknown().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "UPGRADE_RESPONDER_ENDPIONT (from environment) is not a setting and is ignored; did you mean UPGRADE_RESPONDER_ENDPOINT?",
+                "UPGRADE_RESPONDER_WHATEVER (from environment) is not a setting and is ignored; `upgrade-responder config` lists the settings",
+            ]
+        );
+        assert!(enabled(&values).unwrap());
+    }
+
+    #[test]
+    fn a_misspelled_opt_out_in_the_environment_or_a_file_opts_out() {
+        let values = resolve(
+            &[],
+            &[(CONFIG_DIRS, ""), ("UPGRADE_RESPONDER_ENABLE", "false")],
+        );
+        assert!(!enabled(&values).unwrap());
+        assert_eq!(
+            opt_out_reason(&values),
+            "UPGRADE_RESPONDER_ENABLE=false from environment is not a setting, read as UPGRADE_RESPONDER_ENABLED=false: the safe reading of an opt-out"
+        );
+        let dir = std::env::temp_dir().join(format!("ur-optout-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("UPGRADE_RESPONDER_ENABLE"), "no\n").unwrap();
+        let dirs = dir.display().to_string();
+        let values = resolve(&[], &[(CONFIG_DIRS, &dirs)]);
+        assert!(!enabled(&values).unwrap());
+        // A misspelled name that asks for reporting changes nothing.
+        std::fs::write(dir.join("UPGRADE_RESPONDER_ENABLE"), "true").unwrap();
+        let values = resolve(&[], &[(CONFIG_DIRS, &dirs)]);
+        assert!(enabled(&values).unwrap());
+        assert_eq!(values.unknown().len(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unreadable_setting_file_fails_the_settings_but_not_a_disabled_run() {
+        let dir = std::env::temp_dir().join(format!("ur-unreadable-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join(FIELD_MODE)).unwrap();
+        let dirs = dir.display().to_string();
+        let values = resolve(&[], &[(CONFIG_DIRS, &dirs), (ENABLED, "false")]);
+        assert!(!enabled(&values).unwrap());
+        let values = resolve(&[], &[(CONFIG_DIRS, &dirs)]);
+        assert_eq!(
+            Config::parse(&values).unwrap_err().to_string(),
+            format!(
+                "UPGRADE_RESPONDER_FIELD_MODE: cannot read setting file {}: not a regular file (a directory, device or FIFO is never read)",
+                dir.join(FIELD_MODE).display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn field_mode_is_read_without_regard_to_case_like_the_flags() {
+        let values = resolve(&[], &[(CONFIG_DIRS, ""), (FIELD_MODE, "Standard")]);
+        assert_eq!(
+            Config::parse(&values).unwrap().field_mode,
+            FieldMode::Standard
+        );
+    }
+
+    #[test]
+    fn a_kubeconfig_given_but_missing_is_a_configuration_error() {
+        let values = resolve(
+            &[],
+            &[(CONFIG_DIRS, ""), (KUBECONFIG, "/nonexistent/kubeconfig")],
+        );
+        assert_eq!(
+            Config::parse(&values).unwrap_err().to_string(),
+            "UPGRADE_RESPONDER_KUBECONFIG=/nonexistent/kubeconfig (from environment): no such file; give an existing kubeconfig or leave it empty"
+        );
     }
 
     #[test]

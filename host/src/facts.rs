@@ -228,8 +228,7 @@ pub fn image(reference: &str) -> ContainerImage {
 
 /// Reads a facts fixture (the format `facts` prints).
 pub fn load(path: &Path) -> anyhow::Result<ClusterFacts> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read facts file {}", path.display()))?;
+    let bytes = crate::input::read_bounded(path, crate::input::MAX_FACTS_FILE_BYTES, "facts file")?;
     serde_json::from_slice(&bytes).with_context(|| {
         format!(
             "{} is not cluster facts JSON (the format `upgrade-responder facts` prints)",

@@ -63,6 +63,10 @@ enum Command {
     },
     /// Print every setting with its value and where the value came from.
     Config,
+    /// Print the upgrade-responder server's --request-schema file for the
+    /// component (the built-in one, or --component): the server stores only
+    /// the keys it lists.
+    Schema,
     /// Print the effective capability policy: what a component may import,
     /// where it may send, and every limit.
     Capabilities {
@@ -94,21 +98,36 @@ impl RunOptions {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Settings and the log level come first: they decide how everything
-    // else is said. Logging is not set up yet, so errors go out plainly.
-    let values = match Values::resolve(&cli.options.as_flags(), |key| std::env::var(key).ok()) {
-        Ok(values) => values,
+    // Settings and the log come first: they decide how everything else is
+    // said. Logging is not set up yet, so errors go out plainly; a disabled
+    // run is never failed by a bad log setting.
+    let env_names: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .collect();
+    let values = Values::resolve(
+        &cli.options.as_flags(),
+        |key| std::env::var(key).ok(),
+        &env_names,
+    );
+    let disabled = matches!(config::enabled(&values), Ok(false));
+    let log =
+        config::log_level(&values).and_then(|level| Ok((level, config::log_format(&values)?)));
+    match log {
+        Ok((level, format)) => upgrade_responder::logging::init(level, format),
+        Err(_) if disabled => {
+            upgrade_responder::logging::init(tracing::Level::INFO, config::LogFormat::Text)
+        }
         Err(error) => return fail_early(&error),
-    };
-    match config::log_level(&values) {
-        Ok(level) => upgrade_responder::logging::init(level),
-        Err(error) => return fail_early(&error),
+    }
+    for unknown in values.unknown() {
+        tracing::warn!("{unknown}");
     }
     let code = match cli.command.unwrap_or(Command::Run) {
         Command::Run => commands::run::run(&values),
         Command::Facts => commands::facts::print(&values),
         Command::Inspect { component } => commands::inspect::inspect(&component),
         Command::Config => commands::config::print(&values),
+        Command::Schema => commands::schema::print(&values),
         Command::Capabilities { json } => commands::capabilities::print(&values, json),
     };
     ExitCode::from(code)

@@ -4,7 +4,8 @@
 //!
 //! 1. Imports: a component may import the interfaces in [`ALLOWED_IMPORTS`]
 //!    and nothing else; anything else is refused before it runs.
-//! 2. Exports: it must export [`REQUIRED_EXPORTS`] (the `reporter` world).
+//! 2. Exports: it must export the functions [`REPORTER_CONTRACTS`] lists for
+//!    its contract version (the `reporter` world).
 //! 3. Egress: HTTP requests only to the configured endpoint's scheme, host
 //!    and port ([`Authority`]).
 //! 4. Limits: memory, time, requests, sizes ([`Limits`]).
@@ -113,11 +114,14 @@ pub const ALLOWED_IMPORTS: &[Grant] = &[
     },
 ];
 
-/// The package of the reporter world this host serves.
-pub const REPORTER_TYPES_VERSION: &str = "0.1.0";
-
-/// The exports a component must have, as top-level functions.
-pub const REQUIRED_EXPORTS: &[&str] = &["build-payload", "report"];
+/// The versions of the reporter contract (`upgrade-responder:telemetry`)
+/// this host serves, newest first, each with the functions a component of
+/// that version must export. A component's version is the version of the
+/// types interface it imports; `contract.rs` carries the records across.
+pub const REPORTER_CONTRACTS: &[(&str, &[&str])] = &[
+    ("0.2.0", &["build-payload", "report", "request-schema"]),
+    ("0.1.0", &["build-payload", "report"]),
+];
 
 /// Whether an import name (`wasi:cli/stdout@0.2.12`) is granted, and by
 /// which grant.
@@ -129,7 +133,9 @@ pub fn grant_for(import: &str) -> Option<&'static Grant> {
     let grant = ALLOWED_IMPORTS.iter().find(|g| g.interface == interface)?;
     let version_ok = match version {
         None => false,
-        Some(v) if interface.starts_with("upgrade-responder:") => v == REPORTER_TYPES_VERSION,
+        Some(v) if interface.starts_with("upgrade-responder:") => {
+            REPORTER_CONTRACTS.iter().any(|(served, _)| *served == v)
+        }
         Some(v) => v.starts_with(WASI_VERSION_PREFIX),
     };
     version_ok.then_some(grant)
@@ -254,7 +260,8 @@ mod tests {
         assert!(grant_for("wasi:sockets/tcp@0.2.12").is_none());
         assert!(grant_for("wasi:sockets/ip-name-lookup@0.2.12").is_none());
         assert!(grant_for("upgrade-responder:telemetry/types@0.1.0").is_some());
-        assert!(grant_for("upgrade-responder:telemetry/types@0.2.0").is_none());
+        assert!(grant_for("upgrade-responder:telemetry/types@0.2.0").is_some());
+        assert!(grant_for("upgrade-responder:telemetry/types@0.3.0").is_none());
         assert!(grant_for("acme:spy/exfiltrate@1.0.0").is_none());
     }
 

@@ -17,7 +17,8 @@ use wasmtime_wasi::p2::bindings::{cli, random};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
-use crate::bindings::{ClusterFacts, Outcome, ReportError, Reporter, Settings};
+use crate::bindings::{ClusterFacts, Outcome, ReportError, Settings};
+use crate::contract::{self, Contract, Instance};
 use crate::output::CappedOutput;
 use crate::policy::{self, Authority, Limits};
 
@@ -57,6 +58,8 @@ pub struct Shape {
     /// Every import with the grant that allows it, or `None` if refused.
     pub imports: Vec<ImportCheck>,
     pub exports: Vec<String>,
+    /// The contract version it was built against.
+    pub contract: Contract,
     pub missing_exports: Vec<&'static str>,
 }
 
@@ -70,7 +73,7 @@ pub struct ImportCheck {
 impl Shape {
     pub fn of(engine: &Engine, component: &Component) -> Self {
         let ty = component.component_type();
-        let imports = ty
+        let imports: Vec<ImportCheck> = ty
             .imports(engine)
             .map(|(name, _)| match policy::grant_for(name) {
                 Some(grant) => ImportCheck {
@@ -94,7 +97,9 @@ impl Shape {
                 )
             })
             .collect();
-        let missing_exports = policy::REQUIRED_EXPORTS
+        let contract = Contract::of_imports(imports.iter().map(|i| i.name.as_str()));
+        let missing_exports = contract
+            .required_exports()
             .iter()
             .filter(|required| {
                 !exports
@@ -106,6 +111,7 @@ impl Shape {
         Self {
             imports,
             exports: exports.into_iter().map(|(name, _)| name).collect(),
+            contract,
             missing_exports,
         }
     }
@@ -140,6 +146,7 @@ impl Shape {
 pub struct Checked {
     component: Component,
     pub shape: Shape,
+    contract: Contract,
 }
 
 /// Why a component cannot be used: the operator chose a wrong file.
@@ -164,7 +171,12 @@ pub fn check(engine: &Engine, bytes: &[u8], origin: &str) -> Result<Checked, Ref
             "{origin} does not fit the reporter world: {reason}"
         )));
     }
-    Ok(Checked { component, shape })
+    let contract = shape.contract;
+    Ok(Checked {
+        component,
+        shape,
+        contract,
+    })
 }
 
 /// What the run hit, for the warnings.
@@ -483,26 +495,28 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<RunState>> {
     cli::terminal_stdin::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
     cli::terminal_stdout::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
     cli::terminal_stderr::add_to_linker::<RunState, WasiCli>(l, RunState::cli)?;
-    // The reporter's type-only interface: nothing to call, only types.
-    linker.instance(&format!(
-        "upgrade-responder:telemetry/types@{}",
-        policy::REPORTER_TYPES_VERSION
-    ))?;
+    // The reporter's type-only interfaces: nothing to call, only types.
+    contract::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 
-/// What to call.
-pub enum Call {
+/// What to call, with its inputs.
+pub enum Call<'a> {
     /// `build-payload`: the dry run. No request may leave.
-    BuildPayload,
+    BuildPayload(&'a ClusterFacts, &'a Settings),
     /// `report`: build and send, under this egress policy.
-    Report(EgressPolicy),
+    Report(&'a ClusterFacts, &'a Settings, EgressPolicy),
+    /// `request-schema`: the server schema the component declares. No
+    /// request may leave.
+    RequestSchema,
 }
 
 /// What the call returned.
 pub enum Returned {
     Payload(Result<String, String>),
     Report(Result<Outcome, ReportError>),
+    /// `None` for a 0.1.0 component, which declares no schema.
+    Schema(Option<String>),
 }
 
 /// A finished call: what it returned, what it printed, what it did.
@@ -527,9 +541,7 @@ pub async fn call(
     linker: &Linker<RunState>,
     checked: &Checked,
     limits: &Limits,
-    call: Call,
-    facts: &ClusterFacts,
-    settings: &Settings,
+    call: Call<'_>,
 ) -> anyhow::Result<Result<Finished, Stopped>> {
     let events: SharedEvents = Arc::default();
     let stdout = CappedOutput::new(limits.max_output_bytes);
@@ -544,8 +556,8 @@ pub async fn call(
         .allow_ip_name_lookup(false)
         .build();
     let policy = match &call {
-        Call::BuildPayload => None,
-        Call::Report(policy) => Some(policy.clone()),
+        Call::BuildPayload(..) | Call::RequestSchema => None,
+        Call::Report(_, _, policy) => Some(policy.clone()),
     };
     let state = RunState {
         wasi,
@@ -571,16 +583,16 @@ pub async fn call(
     store.epoch_deadline_trap();
 
     let run = async {
-        let reporter = Reporter::instantiate_async(&mut store, &checked.component, linker).await?;
+        let reporter =
+            Instance::new(checked.contract, &mut store, &checked.component, linker).await?;
         let returned = match call {
-            Call::BuildPayload => Returned::Payload(
-                reporter
-                    .call_build_payload(&mut store, facts, settings)
-                    .await?,
-            ),
-            Call::Report(_) => {
-                Returned::Report(reporter.call_report(&mut store, facts, settings).await?)
+            Call::BuildPayload(facts, settings) => {
+                Returned::Payload(reporter.build_payload(&mut store, facts, settings).await?)
             }
+            Call::Report(facts, settings, _) => {
+                Returned::Report(reporter.report(&mut store, facts, settings).await?)
+            }
+            Call::RequestSchema => Returned::Schema(reporter.request_schema(&mut store).await?),
         };
         anyhow::Ok(returned)
     };
@@ -647,14 +659,26 @@ fn returned_bytes(returned: &Returned) -> usize {
                             + v.tags.iter().map(String::len).sum::<usize>()
                     })
                     .sum::<usize>()
-                + outcome.latest.as_ref().map_or(0, String::len)
-                + outcome.upgrade_available.as_ref().map_or(0, String::len)
+                + notice_bytes(&outcome.notice)
         }
         Returned::Report(Err(ReportError::InvalidFacts(text) | ReportError::NotSent(text))) => {
             text.len()
         }
         Returned::Report(Err(ReportError::BadResponse(bad))) => bad.reason.len(),
+        Returned::Schema(schema) => schema.as_ref().map_or(0, String::len),
     }
+}
+
+fn notice_bytes(notice: &crate::bindings::UpgradeNotice) -> usize {
+    let step = |s: &Option<crate::bindings::UpgradeStep>| {
+        s.as_ref()
+            .map_or(0, |s| s.version.len() + s.release_date.len())
+    };
+    notice.current.len()
+        + notice.channel.len()
+        + notice.reason.len()
+        + step(&notice.next)
+        + step(&notice.target)
 }
 
 /// One phrase naming why a call stopped: the limit if one was hit.

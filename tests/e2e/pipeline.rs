@@ -74,9 +74,10 @@ fn the_summary_line_reports_the_answer_and_never_a_downgrade() {
         .arg("--endpoint")
         .arg(responder.url()));
     let info = ran.log_lines("INFO");
-    assert!(info[0].contains("latest=v1.32.2+k3s1"), "{}", info[0]);
     assert!(
-        info[0].contains("upgrade_available=v1.32.2+k3s1"),
+        info[0].contains(
+            "upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 channel=stable"
+        ),
         "{}",
         info[0]
     );
@@ -90,7 +91,11 @@ fn the_summary_line_reports_the_answer_and_never_a_downgrade() {
         .arg("--endpoint")
         .arg(responder.url()));
     let info = ran.log_lines("INFO");
-    assert!(info[0].contains("upgrade_available=none"), "{}", info[0]);
+    assert!(
+        info[0].contains("upgrade=up-to-date plan_version=none"),
+        "{}",
+        info[0]
+    );
 }
 
 #[test]

@@ -12,6 +12,10 @@ pub fn print(values: &Values, json: bool) -> u8 {
         Ok(config) => config,
         Err(error) => return Failure::Config(error).log(),
     };
+    let contract_versions: Vec<&str> = policy::REPORTER_CONTRACTS
+        .iter()
+        .map(|(version, _)| *version)
+        .collect();
     let limits = &config.limits;
     let limit_rows: Vec<(&str, &str, String)> = vec![
         (
@@ -83,10 +87,10 @@ pub fn print(values: &Values, json: bool) -> u8 {
         let document = serde_json::json!({
             "imports": policy::ALLOWED_IMPORTS.iter().map(|g| serde_json::json!({
                 "interface": g.interface,
-                "versions": if g.interface.starts_with("upgrade-responder:") { policy::REPORTER_TYPES_VERSION.to_string() } else { format!("{}*", policy::WASI_VERSION_PREFIX) },
+                "versions": if g.interface.starts_with("upgrade-responder:") { contract_versions.join(", ") } else { format!("{}*", policy::WASI_VERSION_PREFIX) },
                 "why": g.why,
             })).collect::<Vec<_>>(),
-            "required_exports": policy::REQUIRED_EXPORTS,
+            "required_exports": policy::REPORTER_CONTRACTS.iter().map(|(version, exports)| (version.to_string(), exports.to_vec())).collect::<std::collections::BTreeMap<_, _>>(),
             "egress": {
                 "allowed": config.authority.to_string(),
                 "redirects_followed": false,
@@ -110,12 +114,14 @@ pub fn print(values: &Values, json: bool) -> u8 {
     }
     println!(
         "  (versions: wasi 0.2.x; upgrade-responder:telemetry {})",
-        policy::REPORTER_TYPES_VERSION
+        contract_versions.join(", ")
     );
-    println!(
-        "Exports it must have: {}",
-        policy::REQUIRED_EXPORTS.join(", ")
-    );
+    for (version, exports) in policy::REPORTER_CONTRACTS {
+        println!(
+            "Exports it must have (contract {version}): {}",
+            exports.join(", ")
+        );
+    }
     println!("Egress:");
     println!(
         "  allowed         {} only (scheme, host and port; redirects are not followed)",

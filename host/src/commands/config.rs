@@ -1,7 +1,7 @@
 //! `config`: every setting, its value, its source and what it does.
 
-use crate::config::{SETTINGS, Values};
-use crate::failure::exit;
+use crate::config::{Config, SETTINGS, Values};
+use crate::failure::{Failure, exit};
 
 pub fn print(values: &Values) -> u8 {
     for setting in SETTINGS {
@@ -12,5 +12,9 @@ pub fn print(values: &Values) -> u8 {
             setting.help, setting.example
         );
     }
-    exit::OK
+    // Every value is shown first; then an invalid one fails as a run would.
+    match Config::parse(values) {
+        Ok(_) => exit::OK,
+        Err(error) => Failure::Config(error).log(),
+    }
 }

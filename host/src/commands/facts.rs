@@ -6,6 +6,12 @@ use crate::facts;
 use crate::failure::{Failure, exit};
 
 pub fn print(values: &Values) -> u8 {
+    // The opt-out covers this command too: a disabled cluster is not read.
+    match super::run::opted_out(values) {
+        Ok(true) => return exit::OK,
+        Ok(false) => {}
+        Err(failure) => return failure.log(),
+    }
     let config = match Config::parse(values) {
         Ok(config) => config,
         Err(error) => return Failure::Config(error).log(),

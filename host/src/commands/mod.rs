@@ -6,6 +6,7 @@ pub mod config;
 pub mod facts;
 pub mod inspect;
 pub mod run;
+pub mod schema;
 
 use anyhow::Context as _;
 

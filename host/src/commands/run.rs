@@ -44,14 +44,13 @@ fn pipeline(values: &Values, started: Instant) -> Result<u8, Failure> {
 }
 
 /// Opt-out first: nothing else is parsed, read or contacted.
-fn opted_out(values: &Values) -> Result<bool, Failure> {
+pub(crate) fn opted_out(values: &Values) -> Result<bool, Failure> {
     if config::enabled(values).map_err(Failure::Config)? {
         return Ok(false);
     }
     tracing::info!(
-        "disabled ({}=false from {}): nothing read, nothing sent",
-        config::ENABLED,
-        values.get(config::ENABLED).1
+        "disabled ({}): nothing read, nothing sent",
+        config::opt_out_reason(values)
     );
     Ok(true)
 }
@@ -82,17 +81,17 @@ fn egress_policy(config: &Config) -> anyhow::Result<sandbox::EgressPolicy> {
 }
 
 /// A component checked against the policy, ready to instantiate.
-struct Loaded {
-    engine: Engine,
-    linker: Linker<RunState>,
-    checked: Checked,
+pub(crate) struct Loaded {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<RunState>,
+    pub(crate) checked: Checked,
     /// A name for the component in messages.
-    origin: String,
+    pub(crate) origin: String,
 }
 
 /// Reads and checks the component before the cluster is read: a wrong file
 /// is the operator's to fix, whatever state the cluster is in.
-fn load_component(config: &Config) -> Result<Loaded, Failure> {
+pub(crate) fn load_component(config: &Config) -> Result<Loaded, Failure> {
     let engine = sandbox::engine().map_err(Failure::Internal)?;
     sandbox::start_epoch_ticker(&engine);
     let (bytes, origin) = component_bytes(config).map_err(Failure::Config)?;
@@ -197,8 +196,9 @@ async fn spread_wait(config: &Config, facts: &ClusterFacts) {
         return;
     }
     let delay = spread_delay(&facts.cluster_uuid, config.spread);
-    tracing::debug!(
-        "waiting {} s before reporting ({})",
+    // At info: without it the job is silent for up to the whole spread.
+    tracing::info!(
+        "waiting {} s before reporting ({}: a delay fixed for this cluster)",
         delay.as_secs(),
         config::SPREAD
     );
@@ -228,11 +228,12 @@ async fn call_component(
     let settings = Settings {
         endpoint: config.endpoint.clone(),
         field_mode: config.field_mode,
+        channel: config.channel.clone(),
     };
     let call = if config.dry_run {
-        Call::BuildPayload
+        Call::BuildPayload(facts, &settings)
     } else {
-        Call::Report(egress)
+        Call::Report(facts, &settings, egress)
     };
     let returned = sandbox::call(
         &component.engine,
@@ -240,8 +241,6 @@ async fn call_component(
         &component.checked,
         &config.limits,
         call,
-        facts,
-        &settings,
     )
     .await
     .context("cannot run the component")
@@ -251,6 +250,7 @@ async fn call_component(
         endpoint: &config.endpoint,
         nodes: facts.nodes.len(),
         started,
+        termination_message_path: config.termination_message_path.as_deref(),
     };
     outcome::summarise(returned, &summary)
 }

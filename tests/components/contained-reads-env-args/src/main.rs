@@ -22,6 +22,10 @@ impl Guest for ReadsEnvArgs {
             "reads-env-args sends nothing".to_string(),
         ))
     }
+
+    fn request_schema() -> String {
+        String::from("{}")
+    }
 }
 
 export_reporter!(ReadsEnvArgs with_types_in reporter_sdk::bindings);

@@ -15,6 +15,10 @@ impl Guest for HugeRequestBody {
         reporter_sdk::send::post_json(&settings.endpoint, body).map_err(ReportError::NotSent)?;
         Err(ReportError::NotSent("the 10 MiB body went out".to_string()))
     }
+
+    fn request_schema() -> String {
+        String::from("{}")
+    }
 }
 
 export_reporter!(HugeRequestBody with_types_in reporter_sdk::bindings);

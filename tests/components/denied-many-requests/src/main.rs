@@ -26,6 +26,10 @@ impl Guest for ManyRequests {
             statuses.join(",")
         )))
     }
+
+    fn request_schema() -> String {
+        String::from("{}")
+    }
 }
 
 export_reporter!(ManyRequests with_types_in reporter_sdk::bindings);

@@ -26,10 +26,20 @@ impl Guest for OtherAuthority {
             payload: "{}".to_string(),
             status: reply.status,
             versions: Vec::new(),
-            latest: None,
-            upgrade_available: None,
+            notice: reporter_sdk::UpgradeNotice {
+                status: reporter_sdk::NoticeStatus::NoNotice,
+                current: String::new(),
+                channel: settings.channel.clone(),
+                next: None,
+                target: None,
+                reason: "hostile".to_string(),
+            },
             request_interval_minutes: None,
         })
+    }
+
+    fn request_schema() -> String {
+        String::from("{}")
     }
 }
 

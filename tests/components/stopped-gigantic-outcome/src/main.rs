@@ -13,6 +13,10 @@ impl Guest for GiganticOutcome {
     fn report(_facts: ClusterFacts, _settings: Settings) -> Result<Outcome, ReportError> {
         Err(ReportError::NotSent("e".repeat(4 << 20)))
     }
+
+    fn request_schema() -> String {
+        String::from("{}")
+    }
 }
 
 export_reporter!(GiganticOutcome with_types_in reporter_sdk::bindings);

@@ -35,6 +35,10 @@ impl Guest for PanicsMidRequest {
         let _ = stream.blocking_write_and_flush(b"{\"appVersion\":\"v1.31.6+k3s1\",");
         panic!("hostile: panicking halfway through the request body");
     }
+
+    fn request_schema() -> String {
+        String::from("{}")
+    }
 }
 
 export_reporter!(PanicsMidRequest with_types_in reporter_sdk::bindings);

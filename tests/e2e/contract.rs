@@ -1,0 +1,119 @@
+//! The contract versions: a component built against 0.1.0 keeps running,
+//! the current contract's upgrade notice reaches the log and the pod's
+//! termination message, and `schema` prints what a component declares.
+
+use crate::common::{TempDir, facts_file, host, k3s_payload, responder_for, run, workspace};
+
+/// The K3s component exactly as it was built against contract 0.1.0.
+fn component_0_1_0() -> String {
+    workspace()
+        .join("tests/fixtures/components/k3s-reporter-0.1.0.wasm")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_0_1_0_component_builds_the_same_payload_as_before() {
+    for cluster in ["k3s-single", "k3s-ha", "k3s-gpu"] {
+        let ran = run(host()
+            .arg("--component")
+            .arg(component_0_1_0())
+            .arg("--facts")
+            .arg(facts_file(cluster))
+            .arg("--dry-run"));
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        assert_eq!(ran.stdout.trim_end(), k3s_payload(cluster), "{cluster}");
+    }
+}
+
+#[test]
+fn a_0_1_0_component_reports_and_its_upgrade_claim_is_marked_unchecked() {
+    let responder = responder_for("k3s-ha");
+    let notice = TempDir::new("notice-0-1-0");
+    let ran = run(host()
+        .arg("--component")
+        .arg(component_0_1_0())
+        .arg("--facts")
+        .arg(facts_file("k3s-ha"))
+        .arg("--endpoint")
+        .arg(responder.url())
+        .env(
+            "UPGRADE_RESPONDER_TERMINATION_MESSAGE_PATH",
+            notice.path().join("message"),
+        ));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let received = responder.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&received[0].body),
+        k3s_payload("k3s-ha")
+    );
+    let info = ran.log_lines("INFO");
+    assert!(
+        info[0].contains(
+            "report sent: status=200 payload_bytes=201 upgrade=available plan_version=v1.32.2+k3s1 target=none channel=stable next_report_minutes=60"
+        ),
+        "{}",
+        info[0]
+    );
+    assert_eq!(info.len(), 1, "{}", ran.stderr);
+    assert_eq!(
+        std::fs::read_to_string(notice.path().join("message")).unwrap(),
+        "upgrade available: v1.31.6+k3s1 -> v1.32.2+k3s1 (Plan version: v1.32.2+k3s1) (channel stable)"
+    );
+}
+
+#[test]
+fn inspect_names_the_contract_version_and_accepts_both() {
+    let ran = run(host().arg("inspect").arg(component_0_1_0()));
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("upgrade-responder:telemetry/types@0.1.0"),
+        "{}",
+        ran.stdout
+    );
+    let current = component_artifacts::K3S_REPORTER_PATH;
+    let ran = run(host().arg("inspect").arg(current));
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("upgrade-responder:telemetry/types@0.2.0"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("  request-schema\n"), "{}", ran.stdout);
+}
+
+#[test]
+fn schema_of_a_0_1_0_component_says_to_rebuild_it() {
+    let ran = run(host()
+        .arg("schema")
+        .arg("--component")
+        .arg(component_0_1_0()));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    let error = ran.log_lines("ERROR");
+    assert_eq!(error.len(), 1, "{}", ran.stderr);
+    assert!(
+        error[0].ends_with(&format!(
+            "{} was built against contract 0.1.0, which declares no schema: rebuild it with the current SDK",
+            component_0_1_0()
+        )),
+        "{}",
+        error[0]
+    );
+}
+
+#[test]
+fn no_termination_message_is_written_where_no_file_waits_for_it() {
+    // The default path (/dev/termination-log) does not exist outside a pod:
+    // the run must neither create it nor fail.
+    let responder = responder_for("k3s-ha");
+    let ran = run(host()
+        .arg("--facts")
+        .arg(facts_file("k3s-ha"))
+        .arg("--endpoint")
+        .arg(responder.url()));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(!std::path::Path::new("/dev/termination-log").exists());
+}

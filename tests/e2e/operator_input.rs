@@ -1,0 +1,189 @@
+//! What an operator types or a file holds: misspellings are named, the
+//! opt-out is absolute, every input is bounded, the log can be JSON.
+
+use crate::common::{TempDir, facts_file, host, responder_for, run};
+
+#[test]
+fn a_misspelled_opt_out_sends_nothing_and_says_why() {
+    let responder = responder_for("k3s-ha");
+    let ran = run(host()
+        .arg("--facts")
+        .arg(facts_file("k3s-ha"))
+        .arg("--endpoint")
+        .arg(responder.url())
+        .env("UPGRADE_RESPONDER_ENABLE", "false"));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(responder.connection_count(), 0);
+    let warn = ran.log_lines("WARN");
+    assert_eq!(warn.len(), 1, "{}", ran.stderr);
+    assert!(
+        warn[0].ends_with(
+            "UPGRADE_RESPONDER_ENABLE (from environment) is not a setting and is ignored; did you mean UPGRADE_RESPONDER_ENABLED?"
+        ),
+        "{}",
+        warn[0]
+    );
+    let info = ran.log_lines("INFO");
+    assert_eq!(info.len(), 1, "{}", ran.stderr);
+    assert!(
+        info[0].ends_with(
+            "disabled (UPGRADE_RESPONDER_ENABLE=false from environment is not a setting, read as UPGRADE_RESPONDER_ENABLED=false: the safe reading of an opt-out): nothing read, nothing sent"
+        ),
+        "{}",
+        info[0]
+    );
+}
+
+#[test]
+fn a_misspelled_setting_is_named_with_the_one_meant() {
+    let ran = run(host()
+        .arg("--facts")
+        .arg(facts_file("k3s-single"))
+        .arg("--dry-run")
+        .env("UPGRADE_RESPONDER_FIELD_MOD", "standard"));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let warn = ran.log_lines("WARN");
+    assert!(
+        warn[0].ends_with(
+            "UPGRADE_RESPONDER_FIELD_MOD (from environment) is not a setting and is ignored; did you mean UPGRADE_RESPONDER_FIELD_MODE?"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn the_opt_out_is_absolute_whatever_else_is_wrong() {
+    // An invalid log level does not fail a disabled run.
+    let ran = run(host()
+        .env("UPGRADE_RESPONDER_ENABLED", "false")
+        .env("UPGRADE_RESPONDER_LOG_LEVEL", "loud"));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("nothing read, nothing sent"),
+        "{}",
+        ran.stderr
+    );
+    // `facts` reads nothing either: no kubeconfig, no API, no error.
+    let ran = run(host()
+        .arg("facts")
+        .env("UPGRADE_RESPONDER_ENABLED", "false"));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(ran.stdout, "");
+    assert!(
+        ran.stderr.contains("disabled (UPGRADE_RESPONDER_ENABLED=false from environment): nothing read, nothing sent"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn a_facts_file_that_is_a_device_or_a_fifo_is_refused_at_once() {
+    let dir = TempDir::new("facts-fifo");
+    let fifo = dir.path().join("facts");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for path in [std::path::PathBuf::from("/dev/zero"), fifo] {
+        let ran = run(host().arg("--facts").arg(&path).arg("--dry-run"));
+        assert_eq!(ran.code, 2, "{}", ran.stderr);
+        let error = ran.log_lines("ERROR");
+        assert_eq!(error.len(), 1, "{}", ran.stderr);
+        assert!(
+            error[0].ends_with(&format!(
+                "cannot read facts file {}: not a regular file (a directory, device or FIFO is never read)",
+                path.display()
+            )),
+            "{}",
+            error[0]
+        );
+    }
+}
+
+#[test]
+fn config_shows_every_value_and_fails_on_an_invalid_one() {
+    let ran = run(host()
+        .arg("config")
+        .env("UPGRADE_RESPONDER_MAX_REQUESTS", "many"));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("UPGRADE_RESPONDER_MAX_REQUESTS=many\n"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stderr.contains(
+            "UPGRADE_RESPONDER_MAX_REQUESTS=\"many\" (from environment) is not valid: expected a whole number from 0 to 100"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn a_kubeconfig_given_but_missing_fails_like_a_missing_facts_file() {
+    let ran = run(host().arg("--kubeconfig").arg("/nonexistent/kubeconfig"));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(
+            "UPGRADE_RESPONDER_KUBECONFIG=/nonexistent/kubeconfig (from command line): no such file"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn the_json_log_carries_the_summary_values_as_fields() {
+    let responder = responder_for("k3s-ha");
+    let ran = run(host()
+        .arg("--facts")
+        .arg(facts_file("k3s-ha"))
+        .arg("--endpoint")
+        .arg(responder.url())
+        .env("UPGRADE_RESPONDER_LOG_FORMAT", "json"));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let lines: Vec<serde_json::Value> = ran
+        .stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", ran.stderr);
+    let summary = &lines[0];
+    assert_eq!(summary["level"], "INFO");
+    assert_eq!(summary["status"], 200);
+    assert_eq!(summary["payload_bytes"], 201);
+    assert_eq!(summary["upgrade"], "available");
+    assert_eq!(summary["plan_version"], "v1.32.2+k3s1");
+    assert_eq!(summary["nodes"], 5);
+    assert_eq!(summary["endpoint"], responder.url());
+    assert!(
+        summary["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("report sent: status=200"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn the_spread_wait_is_announced_at_the_default_level() {
+    let responder = responder_for("k3s-ha");
+    let ran = run(host()
+        .arg("--facts")
+        .arg(facts_file("k3s-ha"))
+        .arg("--endpoint")
+        .arg(responder.url())
+        .env("UPGRADE_RESPONDER_SPREAD_SECONDS", "1"));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let info = ran.log_lines("INFO");
+    assert!(
+        info[0].ends_with(
+            "waiting 0 s before reporting (UPGRADE_RESPONDER_SPREAD_SECONDS: a delay fixed for this cluster)"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
