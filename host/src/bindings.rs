@@ -21,7 +21,7 @@ wasmtime::component::bindgen!({
 
 // The world's `use` already put ClusterFacts, Settings, Outcome and
 // ReportError at the root of this module.
-pub use upgrade_responder::telemetry::types::{
+pub use self::upgrade_responder::telemetry::types::{
     BadResponse, ContainerImage, FieldMode, GpuResource, GpuVendor, NodeFacts, NodeRole,
     NoticeStatus, OfferedVersion, ServerVersion, UpgradeNotice, UpgradeStep, Workload,
     WorkloadKind,
@@ -41,5 +41,5 @@ pub mod v0_1 {
         additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
     });
 
-    pub use upgrade_responder::telemetry0_1_0::types::{BadResponse, FieldMode};
+    pub use self::upgrade_responder::telemetry0_1_0::types::{BadResponse, FieldMode};
 }

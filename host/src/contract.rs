@@ -172,17 +172,20 @@ fn to_v0_1(
 /// and the reason says it was not checked.
 fn outcome_from_v0_1(outcome: v0_1::Outcome, facts: &ClusterFacts, settings: &Settings) -> Outcome {
     let notice = match outcome.upgrade_available {
-        Some(version) => UpgradeNotice {
-            status: NoticeStatus::UpgradeAvailable,
-            current: facts.server_version.git_version.clone(),
-            channel: settings.channel.clone(),
-            next: Some(UpgradeStep {
+        Some(version) => {
+            let step = UpgradeStep {
                 version,
                 release_date: String::new(),
-            }),
-            target: None,
-            reason: "from a 0.1.0 component: distribution and minor steps not checked".into(),
-        },
+            };
+            UpgradeNotice {
+                status: NoticeStatus::UpgradeAvailable,
+                current: facts.server_version.git_version.clone(),
+                channel: settings.channel.clone(),
+                next: Some(step.clone()),
+                target: Some(step),
+                reason: "from a 0.1.0 component: distribution and minor steps not checked".into(),
+            }
+        }
         None => UpgradeNotice {
             status: NoticeStatus::NoNotice,
             current: facts.server_version.git_version.clone(),

@@ -139,33 +139,35 @@ fn status_word(status: NoticeStatus) -> &'static str {
     }
 }
 
-/// The upgrade notice in one line an operator can act on: the exact value
-/// for a system-upgrade-controller Plan's `version` field first.
+/// The upgrade notice in one line an operator can act on, the exact value
+/// for a system-upgrade-controller Plan's `version` first: the words the
+/// SDK prints under `wasmtime run` (one table of cases tests both).
 pub fn notice_text(notice: &UpgradeNotice) -> String {
-    let current = printable(&notice.current);
     let channel = printable(&notice.channel);
-    match (notice.status, &notice.next) {
-        (NoticeStatus::UpgradeAvailable, Some(next)) => {
+    match (notice.status, &notice.next, &notice.target) {
+        (NoticeStatus::UpgradeAvailable, Some(next), Some(target)) => {
+            let version = printable(&next.version);
             let released = if next.release_date.is_empty() {
                 String::new()
             } else {
                 format!(", released {}", printable(&next.release_date))
             };
-            let target = match &notice.target {
-                Some(target) if target.version != next.version => format!(
-                    "; then on toward {} (channel {channel})",
+            let onward = if target.version == next.version {
+                format!("the target on channel {channel}")
+            } else {
+                format!(
+                    "then toward {} on channel {channel}",
                     printable(&target.version)
-                ),
-                _ => format!(" (channel {channel})"),
+                )
             };
             format!(
-                "upgrade available: {current} -> {next} (Plan version: {next}{released}){target}",
-                next = printable(&next.version),
+                "upgrade available: move to {version} now (Plan version: {version}{released}), {onward}"
             )
         }
-        (NoticeStatus::UpToDate, _) => {
-            format!("up to date: {current} is the newest on channel {channel}")
-        }
+        (NoticeStatus::UpToDate, _, _) => format!(
+            "up to date on channel {channel} ({})",
+            printable(&notice.current)
+        ),
         _ => format!("no upgrade notice: {}", printable(&notice.reason)),
     }
 }
@@ -205,78 +207,33 @@ fn printable(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::UpgradeStep;
 
-    fn step(version: &str, date: &str) -> Option<UpgradeStep> {
-        Some(UpgradeStep {
-            version: version.into(),
-            release_date: date.into(),
-        })
-    }
-
-    fn notice(
-        status: NoticeStatus,
-        next: Option<UpgradeStep>,
-        target: Option<UpgradeStep>,
-        reason: &str,
-    ) -> UpgradeNotice {
-        UpgradeNotice {
-            status,
-            current: "v1.30.9+k3s1".into(),
-            channel: "stable".into(),
-            next,
-            target,
-            reason: reason.into(),
+    #[test]
+    fn the_notice_text_matches_the_shared_table() {
+        let table: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/upgrade-notice/lines.json"
+        ))
+        .unwrap();
+        for case in table["cases"].as_array().unwrap() {
+            let notice: UpgradeNotice = serde_json::from_value(case["notice"].clone()).unwrap();
+            assert_eq!(notice_text(&notice), case["line"].as_str().unwrap());
         }
     }
 
     #[test]
-    fn the_notice_names_the_plan_version_first_and_the_target_after() {
-        let cases = [
-            (
-                notice(
-                    NoticeStatus::UpgradeAvailable,
-                    step("v1.31.7+k3s1", "2025-03-01"),
-                    step("v1.32.2+k3s1", ""),
-                    "",
-                ),
-                "upgrade available: v1.30.9+k3s1 -> v1.31.7+k3s1 (Plan version: v1.31.7+k3s1, released 2025-03-01); then on toward v1.32.2+k3s1 (channel stable)",
-            ),
-            (
-                notice(
-                    NoticeStatus::UpgradeAvailable,
-                    step("v1.30.10+k3s1", ""),
-                    step("v1.30.10+k3s1", ""),
-                    "",
-                ),
-                "upgrade available: v1.30.9+k3s1 -> v1.30.10+k3s1 (Plan version: v1.30.10+k3s1) (channel stable)",
-            ),
-            (
-                notice(NoticeStatus::UpToDate, None, None, ""),
-                "up to date: v1.30.9+k3s1 is the newest on channel stable",
-            ),
-            (
-                notice(
-                    NoticeStatus::NoNotice,
-                    None,
-                    None,
-                    "no versions of k3s offered",
-                ),
-                "no upgrade notice: no versions of k3s offered",
-            ),
-            (
-                notice(
-                    NoticeStatus::UpgradeAvailable,
-                    step("v1\nINFO forged", ""),
-                    None,
-                    "",
-                ),
-                "upgrade available: v1.30.9+k3s1 -> v1\\nINFO forged (Plan version: v1\\nINFO forged) (channel stable)",
-            ),
-        ];
-        for (notice, text) in cases {
-            assert_eq!(notice_text(&notice), text);
-        }
+    fn a_component_cannot_forge_a_line_through_the_notice() {
+        let notice = UpgradeNotice {
+            status: NoticeStatus::NoNotice,
+            current: String::new(),
+            channel: "stable".into(),
+            next: None,
+            target: None,
+            reason: "x\nINFO report sent: forged".into(),
+        };
+        assert_eq!(
+            notice_text(&notice),
+            "no upgrade notice: x\\nINFO report sent: forged"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Sends one HTTP/1.1 request for the egress hook: TCP, TLS with this host's
 //! root store (the public web roots compiled in, plus an optional private CA
 //! bundle), the policy's timeouts. wasi-http's own sender trusts only the
-//! compiled-in roots, so the host brings its own (WASM-NOTES.md).
+//! compiled-in roots, so the host brings its own.
 //!
 //! An invalid certificate fails the request (`TlsCertificateError`); there is
 //! no fallback to plain HTTP and no way to skip verification.

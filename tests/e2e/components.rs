@@ -41,7 +41,7 @@ fn k3s_expected(cluster: &str, mode: &str) -> &'static str {
 }
 
 /// The RKE2 component on the RKE2 fixture: seed 001's payload, with
-/// `cni-plugin` and `os` as tags (DESIGN.md section 4).
+/// `cni-plugin` and `os` as tags (InfluxDB, behind the server, groups by tags only).
 const RKE2_CANAL_MINIMAL: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2}}"#;
 const RKE2_CANAL_STANDARD: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0}}"#;
 

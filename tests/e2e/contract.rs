@@ -51,7 +51,7 @@ fn a_0_1_0_component_reports_and_its_upgrade_claim_is_marked_unchecked() {
     let info = ran.log_lines("INFO");
     assert!(
         info[0].contains(
-            "report sent: status=200 payload_bytes=201 upgrade=available plan_version=v1.32.2+k3s1 target=none channel=stable next_report_minutes=60"
+            "report sent: status=200 payload_bytes=201 upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 channel=stable next_report_minutes=60"
         ),
         "{}",
         info[0]
@@ -59,7 +59,7 @@ fn a_0_1_0_component_reports_and_its_upgrade_claim_is_marked_unchecked() {
     assert_eq!(info.len(), 1, "{}", ran.stderr);
     assert_eq!(
         std::fs::read_to_string(notice.path().join("message")).unwrap(),
-        "upgrade available: v1.31.6+k3s1 -> v1.32.2+k3s1 (Plan version: v1.32.2+k3s1) (channel stable)"
+        "upgrade available: move to v1.32.2+k3s1 now (Plan version: v1.32.2+k3s1), the target on channel stable"
     );
 }
 
@@ -116,4 +116,48 @@ fn no_termination_message_is_written_where_no_file_waits_for_it() {
         .arg(responder.url()));
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(!std::path::Path::new("/dev/termination-log").exists());
+}
+
+#[test]
+fn schema_prints_what_the_component_declares_for_its_server() {
+    for (component, file) in [
+        (None, "deploy/request-schema/k3s.json"),
+        (
+            Some(component_artifacts::RKE2_REPORTER_PATH),
+            "deploy/request-schema/rke2.json",
+        ),
+    ] {
+        let mut command = host();
+        command.arg("schema");
+        if let Some(component) = component {
+            command.arg("--component").arg(component);
+        }
+        let ran = run(&mut command);
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        let printed: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+        let deployed: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(workspace().join(file)).unwrap())
+                .unwrap();
+        assert_eq!(printed, deployed, "{file}");
+    }
+}
+
+#[test]
+fn the_current_component_writes_its_notice_to_the_termination_message() {
+    let responder = responder_for("k3s-ha");
+    let notice = TempDir::new("notice-current");
+    let ran = run(host()
+        .arg("--facts")
+        .arg(facts_file("k3s-ha"))
+        .arg("--endpoint")
+        .arg(responder.url())
+        .env(
+            "UPGRADE_RESPONDER_TERMINATION_MESSAGE_PATH",
+            notice.path().join("message"),
+        ));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(
+        std::fs::read_to_string(notice.path().join("message")).unwrap(),
+        "upgrade available: move to v1.32.2+k3s1 now (Plan version: v1.32.2+k3s1, released 2025-02-27), the target on channel stable"
+    );
 }

@@ -110,7 +110,7 @@ fn wasmtime_run_with_an_endpoint_sends_the_report() {
     );
     assert!(
         ran.stderr.starts_with(&format!(
-            "report sent: status=200 payload_bytes={} latest=v1.32.2+k3s1 upgrade_available=v1.32.2+k3s1 next_report_minutes=60 endpoint={url} nodes=5 component=k3s-reporter.wasm elapsed_ms=",
+            "report sent: status=200 payload_bytes={} upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 channel=stable next_report_minutes=60 endpoint={url} nodes=5 component=k3s-reporter.wasm elapsed_ms=",
             k3s_payload("k3s-ha").len()
         )),
         "{}",
@@ -152,7 +152,7 @@ fn wasmtime_run_names_the_next_step_toward_the_channel_and_never_another_distrib
     assert_eq!(command.exit_code, 0, "{}", command.stderr);
     assert!(
         command.stderr.contains(&format!(
-            "latest=v1.33.1+k3s1 upgrade_available=v1.31.7+k3s1 next_report_minutes=60 endpoint={url} nodes=5"
+            "upgrade=available plan_version=v1.31.7+k3s1 target=v1.33.1+k3s1 channel=latest next_report_minutes=60 endpoint={url} nodes=5"
         )) && command.stderr.contains(
             "\nupgrade available: move to v1.31.7+k3s1 now (Plan version: v1.31.7+k3s1, released 2025-03-27), then toward v1.33.1+k3s1 on channel latest\n"
         ),
@@ -168,7 +168,7 @@ fn wasmtime_run_names_the_next_step_toward_the_channel_and_never_another_distrib
     assert_eq!(command.exit_code, 0, "{}", command.stderr);
     assert!(
         command.stderr.contains(
-            "latest=v1.32.3+rke2r1 upgrade_available=v1.32.3+rke2r1 next_report_minutes=60"
+            "upgrade=available plan_version=v1.32.3+rke2r1 target=v1.32.3+rke2r1 channel=stable next_report_minutes=60"
         ) && command.stderr.contains(
             "\nupgrade available: move to v1.32.3+rke2r1 now (Plan version: v1.32.3+rke2r1, released 2025-03-27), the target on channel stable\n"
         ),
@@ -196,7 +196,7 @@ fn wasmtime_run_logs_outcomes_in_the_hosts_words() {
         Behaviour::Status(503),
     ] {
         let responder = Responder::start(behaviour.clone()).unwrap();
-        let command = wasmtime_run(component, &["--endpoint", &responder.url()], &facts).unwrap();
+        let command = wasmtime_run(component, &["--endpoint", &responder.url()], &facts);
         let hosted = run(host()
             .arg("--facts")
             .arg(facts_file("k3s-ha"))

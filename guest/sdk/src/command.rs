@@ -150,6 +150,7 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
     let settings = Settings {
         endpoint: arguments.endpoint.clone().unwrap_or_default(),
         field_mode: arguments.field_mode.unwrap_or(FieldMode::Minimal),
+        channel: arguments.channel.clone(),
     };
 
     if arguments.endpoint.is_none() {
@@ -165,16 +166,16 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
         };
     }
 
-    let result = crate::report_with_notice::<R>(&facts, &settings, &arguments.channel);
+    let result = crate::report::<R>(&facts, &settings);
     let elapsed_ms = started.elapsed().as_millis();
     match result {
-        Ok((outcome, notice)) => {
+        Ok(outcome) => {
             println!("{}", outcome.payload);
             eprintln!(
                 "{} component={component} elapsed_ms={elapsed_ms}",
                 sent_line(&outcome, &settings.endpoint, facts.nodes.len())
             );
-            eprintln!("{}", crate::upgrade::operator_line(&notice));
+            eprintln!("{}", crate::upgrade::operator_line(&outcome.notice));
             0
         }
         Err(error) => {
@@ -191,11 +192,21 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
 /// The host's `report sent:` line, up to its `component=` part.
 fn sent_line(outcome: &Outcome, endpoint: &str, nodes: usize) -> String {
     format!(
-        "report sent: status={} payload_bytes={} latest={} upgrade_available={} next_report_minutes={} endpoint={endpoint} nodes={nodes}",
+        "report sent: status={} payload_bytes={} upgrade={} plan_version={} target={} channel={} next_report_minutes={} endpoint={endpoint} nodes={nodes}",
         outcome.status,
         outcome.payload.len(),
-        outcome.latest.as_deref().unwrap_or(crate::UNKNOWN),
-        outcome.upgrade_available.as_deref().unwrap_or(crate::NONE),
+        crate::upgrade::status_word(outcome.notice.status),
+        outcome
+            .notice
+            .next
+            .as_ref()
+            .map_or(crate::NONE, |s| s.version.as_str()),
+        outcome
+            .notice
+            .target
+            .as_ref()
+            .map_or(crate::NONE, |s| s.version.as_str()),
+        outcome.notice.channel,
         outcome
             .request_interval_minutes
             .map_or(crate::UNKNOWN.to_string(), |m| m.to_string()),
@@ -263,13 +274,19 @@ mod tests {
             payload: "{}".into(),
             status: 200,
             versions: Vec::new(),
-            latest: Some("v1.32.2+k3s1".into()),
-            upgrade_available: None,
+            notice: crate::UpgradeNotice {
+                status: crate::NoticeStatus::UpToDate,
+                current: "v1.32.2+k3s1".into(),
+                channel: "stable".into(),
+                next: None,
+                target: None,
+                reason: String::new(),
+            },
             request_interval_minutes: Some(60),
         };
         assert_eq!(
             sent_line(&outcome, "https://x/v1/checkupgrade", 3),
-            "report sent: status=200 payload_bytes=2 latest=v1.32.2+k3s1 upgrade_available=none next_report_minutes=60 endpoint=https://x/v1/checkupgrade nodes=3"
+            "report sent: status=200 payload_bytes=2 upgrade=up-to-date plan_version=none target=none channel=stable next_report_minutes=60 endpoint=https://x/v1/checkupgrade nodes=3"
         );
         assert_eq!(
             describe(&ReportError::NotSent("connection refused".into())),

@@ -57,12 +57,11 @@ pub mod bindings {
 
 pub use bindings::upgrade_responder::telemetry::types::{
     BadResponse, ClusterFacts, ContainerImage, FieldMode, GpuResource, GpuVendor, NodeFacts,
-    NodeRole, OfferedVersion, Outcome, ReportError, ServerVersion, Settings, Workload,
-    WorkloadKind,
+    NodeRole, NoticeStatus, OfferedVersion, Outcome, ReportError, ServerVersion, Settings,
+    UpgradeNotice, UpgradeStep, Workload, WorkloadKind,
 };
 pub use payload::{FieldValue, Payload, PayloadError};
 pub use schema::{DataType, Key, Place, request_schema_json, request_schema_json_for_mode};
-pub use upgrade::{NoticeStatus, Step, UpgradeNotice};
 pub use version::{Distribution, DistroVersion};
 pub use words::{MIXED, NONE, OTHER, UNKNOWN};
 
@@ -93,21 +92,12 @@ pub fn build_payload<R: Reporter>(
         .map_err(|e| format!("the component built an invalid payload: {e}"))
 }
 
-/// Builds the payload, POSTs it, reads the answer. `upgrade_available` is
-/// the next step of the upgrade notice on the default channel.
+/// Builds the payload, POSTs it, reads the answer, and computes the upgrade
+/// notice for the channel the settings name.
 pub fn report<R: Reporter>(
     facts: &ClusterFacts,
     settings: &Settings,
 ) -> Result<Outcome, ReportError> {
-    report_with_notice::<R>(facts, settings, upgrade::DEFAULT_CHANNEL).map(|(outcome, _)| outcome)
-}
-
-/// [`report`], and the upgrade notice for a cluster following `channel`.
-pub fn report_with_notice<R: Reporter>(
-    facts: &ClusterFacts,
-    settings: &Settings,
-    channel: &str,
-) -> Result<(Outcome, UpgradeNotice), ReportError> {
     let payload = R::payload(facts, settings).map_err(ReportError::InvalidFacts)?;
     let body = payload.to_json().map_err(|e| {
         ReportError::InvalidFacts(format!("the component built an invalid payload: {e}"))
@@ -126,17 +116,22 @@ pub fn report_with_notice<R: Reporter>(
         })
     })?;
     // The server answers for the appVersion it was sent.
-    let notice = upgrade::notice(&answer.versions, payload.app_version(), channel);
-    let latest = upgrade::newest_tagged(&answer.versions, payload.app_version(), "latest");
-    let outcome = Outcome {
+    let notice = upgrade::notice(&answer.versions, payload.app_version(), &settings.channel);
+    Ok(Outcome {
         payload: body,
         status: reply.status,
         versions: answer.versions,
-        latest,
-        upgrade_available: notice.next.as_ref().map(|step| step.version.clone()),
+        notice,
         request_interval_minutes: answer.request_interval_minutes,
-    };
-    Ok((outcome, notice))
+    })
+}
+
+/// The component's `request-schema` export: the server's schema as JSON,
+/// or, if the component declares its keys wrongly, the reason (which the
+/// host refuses as not JSON, naming it).
+pub fn request_schema<R: Reporter>() -> String {
+    request_schema_json::<R>()
+        .unwrap_or_else(|problem| format!("the component declares its keys wrongly: {problem}"))
 }
 
 /// The start of a body, printable, for an error message.
@@ -175,6 +170,10 @@ macro_rules! component {
                 settings: $crate::Settings,
             ) -> Result<$crate::Outcome, $crate::ReportError> {
                 $crate::report::<$reporter>(&facts, &settings)
+            }
+
+            fn request_schema() -> String {
+                $crate::request_schema::<$reporter>()
             }
         }
 

@@ -28,43 +28,10 @@ const PRE_RELEASE_CHANNEL: &str = "testing";
 /// offer tens; every K3s release ever made is well under this.
 pub const MAX_OFFERED_VERSIONS: usize = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoticeStatus {
-    /// Nothing offered on the channel is newer than the running version.
-    UpToDate,
-    /// `next` is newer than the running version.
-    UpgradeAvailable,
-    /// The answer does not allow a safe statement; `reason` says why.
-    NoNotice,
-}
-
-/// One version on the path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    /// Exactly the value for a system-upgrade-controller Plan's
-    /// `spec.version`, e.g. `v1.31.7+k3s1`.
-    pub version: String,
-    /// `YYYY-MM-DD`, or empty when the server gave no readable date.
-    pub release_date: String,
-}
-
-/// What the operator is told. Only plain strings, options and a small enum,
-/// so it maps one to one onto a WIT record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpgradeNotice {
-    pub status: NoticeStatus,
-    /// The running version, as the cluster reports it.
-    pub current: String,
-    /// The channel followed (`stable` unless the settings name another).
-    pub channel: String,
-    /// The version to move to now; `Some` exactly when an upgrade is available.
-    pub next: Option<Step>,
-    /// Where the channel leads; `Some` exactly when an upgrade is available.
-    pub target: Option<Step>,
-    /// A short explanation: why this next step, why up to date, or why no
-    /// notice.
-    pub reason: String,
-}
+// The notice is the contract's own record (`upgrade-notice` in
+// `wit/reporter.wit`): a component returns it in its outcome as computed
+// here. `Step` is the contract's `upgrade-step`.
+pub use crate::{NoticeStatus, UpgradeNotice, UpgradeStep as Step};
 
 /// `minUpgradableVersion` of an offered version.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +132,15 @@ pub fn newest_tagged(offered: &[OfferedVersion], running: &str, tag: &str) -> Op
         .filter(|version| version.distribution == running.distribution)
         .max_by(|a, b| a.cmp_for_listing(b))
         .map(|version| version.to_string())
+}
+
+/// The notice's status as the summary line's `upgrade=` word.
+pub fn status_word(status: NoticeStatus) -> &'static str {
+    match status {
+        NoticeStatus::UpToDate => "up-to-date",
+        NoticeStatus::UpgradeAvailable => "available",
+        NoticeStatus::NoNotice => "no-notice",
+    }
 }
 
 /// The one line an operator reads, e.g. `upgrade available: move to

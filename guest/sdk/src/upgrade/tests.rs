@@ -666,3 +666,16 @@ proptest! {
         prop_assert!(line.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{line:?}");
     }
 }
+
+/// The line in the words the host uses too: one table for both.
+#[test]
+fn the_operator_line_matches_the_shared_table() {
+    let table: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/upgrade-notice/lines.json"
+    ))
+    .unwrap();
+    for case in table["cases"].as_array().unwrap() {
+        let notice: UpgradeNotice = serde_json::from_value(case["notice"].clone()).unwrap();
+        assert_eq!(operator_line(&notice), case["line"].as_str().unwrap());
+    }
+}
