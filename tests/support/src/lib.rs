@@ -21,11 +21,13 @@ mod tests_apiserver;
 #[cfg(test)]
 mod tests_responder;
 
-pub use apiserver::{ApiOptions, ApiRequest, ApiServer, DEFAULT_USER};
+pub use apiserver::{
+    ApiFault, ApiOptions, ApiRequest, ApiServer, CONTINUE_EXPIRED_MESSAGE, DEFAULT_USER,
+};
 pub use rbac::Rule;
 pub use responder::{
     Behaviour, MAX_STRING_VALUE_LENGTH, MEASUREMENT, OfferedVersion, Received, Responder,
-    ResponseConfig, StoredPoint, snake_case,
+    ResponseConfig, ServedCertificate, StoredPoint, snake_case,
 };
 
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
