@@ -334,6 +334,20 @@ mod tests {
     }
 
     #[test]
+    fn absurdly_long_text_is_cut_at_a_character_boundary() {
+        assert_eq!(bounded(&"x".repeat(1 << 20)).len(), MAX_TEXT_BYTES);
+        // 'é' is two bytes: after one ASCII byte, the bound falls inside one.
+        let accents = format!("a{}", "é".repeat(MAX_TEXT_BYTES));
+        let cut = bounded(&accents);
+        assert_eq!(cut.len(), MAX_TEXT_BYTES - 1);
+        assert!(cut[1..].chars().all(|c| c == 'é'));
+        assert_eq!(bounded("v1.31.6+k3s1"), "v1.31.6+k3s1");
+        let image = image(&format!("rancher/{}:v1", "a".repeat(1000)));
+        assert_eq!(image.repository.len(), MAX_TEXT_BYTES);
+        assert_eq!(image.tag, "v1");
+    }
+
+    #[test]
     fn custom_roles_become_other() {
         let labels: BTreeMap<String, String> = [
             ("node-role.kubernetes.io/master", "true"),
