@@ -41,6 +41,10 @@ fn build_components(workspace: &Path, target_dir: &Path, packages: &[&str]) {
         "CARGO_BUILD_TARGET",
         "CARGO_TARGET_DIR",
         "CARGO_PRIMARY_PACKAGE",
+        // The toolchain of the outer build (nightly for the fuzz targets)
+        // may lack wasm32-wasip2: the components use rust-toolchain.toml's.
+        "RUSTC",
+        "RUSTUP_TOOLCHAIN",
     ] {
         command.env_remove(var);
     }

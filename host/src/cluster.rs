@@ -13,12 +13,14 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use http_body_util::Limited;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Namespace, Node};
 use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde::de::DeserializeOwned;
+use tower_http::map_response_body::MapResponseBodyLayer;
 
 use crate::bindings::{ClusterFacts, Workload};
 use crate::facts;
@@ -59,8 +61,17 @@ async fn client(access: &Access) -> anyhow::Result<Client> {
     // No retries (design records 000 and 001): a failed run is simply
     // skipped; the next scheduled run tries again.
     config.default_retry = false;
-    Client::try_from(config).context("cannot set up the Kubernetes API client")
+    let builder = kube::client::ClientBuilder::try_from(config)
+        .context("cannot set up the Kubernetes API client")?;
+    // kube reads a whole response into memory: bound it, so a gigantic page
+    // (or a server that never stops sending) ends the read, not the process.
+    let limited = MapResponseBodyLayer::new(|body| Limited::new(body, MAX_RESPONSE_BYTES));
+    Ok(builder.with_layer(&limited).build())
 }
+
+/// The most the host reads of one API response. A page of the default 200
+/// nodes is well under 10 MiB even with long image lists.
+pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
 
 /// Reads the facts within the deadline. Errors name the request that
 /// failed and, for a 403, the permission that is missing.
@@ -155,12 +166,21 @@ where
 {
     let mut params = ListParams::default().limit(page_size);
     let mut pages = 0;
+    let mut seen = std::collections::HashSet::new();
     loop {
         let page = api.list(&params).await.map_err(|e| explain(e, what))?;
         pages += 1;
         page.items.iter().for_each(&mut visit);
         match page.metadata.continue_ {
-            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            Some(token) if !token.is_empty() => {
+                // A server that hands back a token it already gave would
+                // have the host list forever.
+                anyhow::ensure!(
+                    seen.insert(token.clone()),
+                    "Kubernetes API request failed: {what}: page {pages} repeats an earlier continue token (the list would never end)"
+                );
+                params = params.continue_token(&token);
+            }
             _ => return Ok(pages),
         }
     }
@@ -170,8 +190,10 @@ where
 /// or 403.
 fn explain(error: kube::Error, request: &str) -> anyhow::Error {
     let kube::Error::Api(status) = &error else {
-        return anyhow::Error::new(error)
-            .context(format!("Kubernetes API request failed: {request}"));
+        return anyhow::anyhow!(
+            "Kubernetes API request failed: {request}: {}",
+            transport_failure(&error)
+        );
     };
     // The API server's Status says it all: its code, reason and message.
     let hint = match status.code {
@@ -181,14 +203,48 @@ fn explain(error: kube::Error, request: &str) -> anyhow::Error {
         401 => " (the API server did not accept the credentials)",
         _ => "",
     };
-    let reason = if status.reason.is_empty() {
-        "error"
-    } else {
-        status.reason.as_str()
+    // kube fills in this reason when the body was not a Status (a proxy's
+    // page, the rate limiter's plain text): the HTTP reason phrase says more.
+    let reason = match status.reason.as_str() {
+        "" | "Failed to parse error data" => http::StatusCode::from_u16(status.code)
+            .ok()
+            .and_then(|code| code.canonical_reason())
+            .unwrap_or("error"),
+        reason => reason,
     };
     anyhow::anyhow!(
         "Kubernetes API request failed: {request}: {} {reason}: {}{hint}",
         status.code,
         status.message
     )
+}
+
+/// What went wrong below the API's own errors, in one line: an answer that
+/// is too large or not Kubernetes JSON, or the connection's error chain
+/// (each cause once; hyper repeats them).
+fn transport_failure(error: &kube::Error) -> String {
+    let mut causes: Vec<String> = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = next {
+        if cause.is::<http_body_util::LengthLimitError>() {
+            return format!(
+                "the answer is larger than the {} MiB the host reads of one response (lower {})",
+                MAX_RESPONSE_BYTES >> 20,
+                crate::config::PAGE_SIZE
+            );
+        }
+        let text = cause.to_string();
+        if !causes.last().is_some_and(|last| last.contains(&text)) {
+            causes.push(text);
+        }
+        next = cause.source();
+    }
+    if let kube::Error::SerdeError(json) = error {
+        return format!("the answer is not the Kubernetes JSON expected: {json}");
+    }
+    let text = causes.join(": ");
+    match text.strip_prefix("ServiceError: ") {
+        Some(rest) => format!("cannot reach the API server: {rest}"),
+        None => text,
+    }
 }

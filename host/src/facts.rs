@@ -31,7 +31,7 @@ pub fn server_version(info: &Info) -> ServerVersion {
 pub fn node(node: &Node) -> NodeFacts {
     let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
     let text = |pick: fn(&k8s_openapi::api::core::v1::NodeSystemInfo) -> &String| {
-        info.map(|i| pick(i).clone()).unwrap_or_default()
+        info.map(|i| bounded(pick(i))).unwrap_or_default()
     };
     let allocatable = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
     let quantity = |name: &str| {
@@ -53,6 +53,20 @@ pub fn node(node: &Node) -> NodeFacts {
         gpus: allocatable.map(gpus).unwrap_or_default(),
         selinux: selinux(node.metadata.annotations.as_ref()),
     }
+}
+
+/// The longest free-text fact copied from the API. Real values are a few
+/// dozen bytes; an absurd one is cut so the facts stay small however many
+/// nodes there are.
+pub const MAX_TEXT_BYTES: usize = 256;
+
+/// `text` cut to [`MAX_TEXT_BYTES`] at a character boundary.
+fn bounded(text: &str) -> String {
+    let mut end = text.len().min(MAX_TEXT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
 }
 
 /// The annotations where K3s and RKE2 record a node's command-line flags
@@ -142,7 +156,11 @@ pub fn parse_quantity(quantity: &Quantity) -> Option<f64> {
     ];
     for (suffix, factor) in SUFFIXES {
         if let Some(number) = text.strip_suffix(suffix) {
-            return number.parse::<f64>().ok().map(|n| n * factor);
+            return number
+                .parse::<f64>()
+                .ok()
+                .map(|n| n * factor)
+                .filter(|n| n.is_finite());
         }
     }
     text.parse::<f64>().ok().filter(|n| n.is_finite())
@@ -172,6 +190,9 @@ pub fn daemon_set(daemon_set: &DaemonSet) -> Workload {
 
 fn workload(kind: WorkloadKind, name: Option<&str>, pod: Option<&PodSpec>) -> Workload {
     let mut images: Vec<ContainerImage> = Vec::new();
+    // A set, not `images.contains`: a hostile pod spec may list many
+    // thousands of containers, and this runs where the deadline cannot cut in.
+    let mut seen = std::collections::HashSet::new();
     let containers = pod.into_iter().flat_map(|pod| {
         pod.containers
             .iter()
@@ -179,13 +200,13 @@ fn workload(kind: WorkloadKind, name: Option<&str>, pod: Option<&PodSpec>) -> Wo
     });
     for reference in containers.filter_map(|c| c.image.as_deref()) {
         let image = image(reference);
-        if !images.contains(&image) {
+        if seen.insert((image.repository.clone(), image.tag.clone())) {
             images.push(image);
         }
     }
     Workload {
         kind,
-        name: name.unwrap_or_default().to_string(),
+        name: bounded(name.unwrap_or_default()),
         images,
     }
 }
@@ -221,20 +242,25 @@ pub fn image(reference: &str) -> ContainerImage {
         _ => "latest",
     };
     ContainerImage {
-        repository: repository.to_string(),
-        tag: tag.to_string(),
+        repository: bounded(repository),
+        tag: bounded(tag),
     }
 }
 
 /// Reads a facts fixture (the format `facts` prints).
 pub fn load(path: &Path) -> anyhow::Result<ClusterFacts> {
     let bytes = crate::input::read_bounded(path, crate::input::MAX_FACTS_FILE_BYTES, "facts file")?;
-    serde_json::from_slice(&bytes).with_context(|| {
+    parse(&bytes).with_context(|| {
         format!(
             "{} is not cluster facts JSON (the format `upgrade-responder facts` prints)",
             path.display()
         )
     })
+}
+
+/// Cluster facts from the fixture format.
+pub fn parse(bytes: &[u8]) -> serde_json::Result<ClusterFacts> {
+    serde_json::from_slice(bytes)
 }
 
 /// The fixture format: pretty JSON with a trailing newline.
@@ -261,6 +287,10 @@ mod tests {
         assert_eq!(parse_quantity(&q("129M")), Some(129e6));
         assert_eq!(parse_quantity(&q("1e3")), Some(1000.0));
         assert_eq!(parse_quantity(&q("lots")), None);
+        // Absurd values the API could carry: never infinite or NaN.
+        assert_eq!(parse_quantity(&q("infKi")), None);
+        assert_eq!(parse_quantity(&q("NaNm")), None);
+        assert_eq!(parse_quantity(&q("1e308E")), None);
     }
 
     #[test]
@@ -300,6 +330,20 @@ mod tests {
                 "{reference}"
             );
         }
+    }
+
+    #[test]
+    fn absurdly_long_text_is_cut_at_a_character_boundary() {
+        assert_eq!(bounded(&"x".repeat(1 << 20)).len(), MAX_TEXT_BYTES);
+        // 'é' is two bytes: after one ASCII byte, the bound falls inside one.
+        let accents = format!("a{}", "é".repeat(MAX_TEXT_BYTES));
+        let cut = bounded(&accents);
+        assert_eq!(cut.len(), MAX_TEXT_BYTES - 1);
+        assert!(cut[1..].chars().all(|c| c == 'é'));
+        assert_eq!(bounded("v1.31.6+k3s1"), "v1.31.6+k3s1");
+        let image = image(&format!("rancher/{}:v1", "a".repeat(1000)));
+        assert_eq!(image.repository.len(), MAX_TEXT_BYTES);
+        assert_eq!(image.tag, "v1");
     }
 
     #[test]

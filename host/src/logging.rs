@@ -19,8 +19,16 @@ pub fn init(level: tracing::Level, format: LogFormat) {
     } else {
         tracing::Level::ERROR
     };
+    // kube logs every failed request as an ERROR of its own; the host
+    // already says what failed in its one warning line.
+    let kube = if level >= tracing::Level::DEBUG {
+        tracing_subscriber::filter::LevelFilter::from_level(level)
+    } else {
+        tracing_subscriber::filter::LevelFilter::OFF
+    };
     let filter = tracing_subscriber::filter::Targets::new()
         .with_target(env!("CARGO_CRATE_NAME"), level)
+        .with_target("kube_client", kube)
         .with_default(libraries);
     let registry = tracing_subscriber::registry().with(filter);
     match format {

@@ -4,6 +4,7 @@
 //! Test components are run by the suite of their class (tests/components/
 //! `<class>-<what>`): refused, stopped, denied, contained.
 
+mod api_faults;
 mod common;
 mod components;
 mod components_doc;
@@ -11,6 +12,7 @@ mod contained;
 mod contract;
 mod denied;
 mod doc_commands;
+mod endpoint_faults;
 mod failures;
 mod hostile_servers;
 mod operator_input;
@@ -19,5 +21,6 @@ mod privacy;
 mod rbac;
 mod refused;
 mod schema;
+mod soak;
 mod stopped;
 mod wasmtime_run;

@@ -9,7 +9,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use base64::Engine as _;
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -38,7 +37,43 @@ pub struct ApiOptions {
     pub delay: Option<Duration>,
     /// The user name in Forbidden messages; `None` = [`DEFAULT_USER`].
     pub user: Option<String>,
+    /// Faults served instead of the normal answer: `(path, fault)`, where an
+    /// empty path matches every request.
+    pub faults: Vec<(String, ApiFault)>,
 }
+
+/// A misbehaviour of the API server (or of what stands between it and the
+/// client), as the real kube-apiserver and its filters produce them.
+#[derive(Clone, Debug)]
+pub enum ApiFault {
+    /// This code with the real server's Status body for it.
+    Status(u16),
+    /// What the max-in-flight and priority-and-fairness filters send: 429,
+    /// `Retry-After`, and Go's `http.Error` plain-text body.
+    TooManyRequests { retry_after_seconds: u32 },
+    /// Accept the request, never answer.
+    Hang,
+    /// Announce the whole body in `Content-Length`, send half, close.
+    CutMidBody,
+    /// 200, `application/json`, a body that is not JSON.
+    MalformedJson,
+    /// 200 with valid JSON of the wrong shape (`items` is not an array,
+    /// `metadata` is a string).
+    WrongShape,
+    /// The list page padded with copies of its items up to at least this
+    /// many bytes.
+    GiganticPage { bytes: usize },
+    /// A request with a `continue` token is answered 410 Gone, reason
+    /// `Expired`, as when etcd compacted past the token's revision.
+    ExpiredContinue,
+    /// Every page carries the `continue` token it was asked with, so a
+    /// client that follows tokens blindly never stops.
+    RepeatContinue,
+}
+
+/// The message etcd3's store sends with 410 Expired for a continue token
+/// whose revision was compacted.
+pub const CONTINUE_EXPIRED_MESSAGE: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
 
 /// One request the stand-in received.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -323,8 +358,39 @@ fn status_for_code(code: u16) -> Status {
     status(code, reason, message.to_string(), empty_details())
 }
 
-fn json_response(code: u16, body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
+/// A response body: whole, or cut after its bytes by an error, which makes
+/// hyper drop the connection mid-body.
+pub(crate) struct ApiBody {
+    data: Option<Bytes>,
+    cut: bool,
+}
+
+impl hyper::body::Body for ApiBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        let this = self.get_mut();
+        let frame = match this.data.take() {
+            Some(data) => Some(Ok(hyper::body::Frame::data(data))),
+            None if this.cut => {
+                this.cut = false;
+                Some(Err(std::io::Error::other("cut mid-body on purpose")))
+            }
+            None => None,
+        };
+        std::task::Poll::Ready(frame)
+    }
+}
+
+fn json_response(code: u16, body: Vec<u8>) -> Response<ApiBody> {
+    let mut resp = Response::new(ApiBody {
+        data: Some(Bytes::from(body)),
+        cut: false,
+    });
     *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -338,7 +404,13 @@ fn status_response(s: &Status) -> (u16, Vec<u8>) {
     (s.code, body)
 }
 
-async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(state: &State, req: Request<Incoming>) -> Response<ApiBody> {
+    let fault = state
+        .options
+        .faults
+        .iter()
+        .find(|(path, _)| path.is_empty() || path == req.uri().path())
+        .map(|(_, fault)| fault.clone());
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
@@ -361,15 +433,147 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
     if let Some(d) = state.options.delay {
         tokio::time::sleep(d).await;
     }
+    let continue_token = query::get(&query::parse(&raw_query), "continue")
+        .filter(|t| !t.is_empty())
+        .map(str::to_string);
+    let reply = match fault {
+        Some(fault) if token_ok => faulty(fault, code, body, continue_token.as_deref()),
+        _ => Reply::json(code, body),
+    };
     lock(&state.requests).push(ApiRequest {
         method,
         path,
         query: raw_query,
         headers,
         token_ok,
-        status: code,
+        status: reply.code,
     });
-    json_response(code, body)
+    if reply.hang {
+        std::future::pending::<()>().await;
+    }
+    reply.into_response()
+}
+
+/// One answer, before it becomes a hyper response.
+struct Reply {
+    code: u16,
+    body: Vec<u8>,
+    content_type: &'static str,
+    headers: Vec<(&'static str, String)>,
+    hang: bool,
+    /// End the body early by dropping the connection.
+    cut: bool,
+}
+
+impl Reply {
+    fn json(code: u16, body: Vec<u8>) -> Reply {
+        Reply {
+            code,
+            body,
+            content_type: "application/json",
+            headers: Vec::new(),
+            hang: false,
+            cut: false,
+        }
+    }
+
+    fn into_response(self) -> Response<ApiBody> {
+        let cut = self.cut;
+        let mut resp = json_response(self.code, self.body);
+        resp.body_mut().cut = cut;
+        if let Ok(v) = hyper::header::HeaderValue::from_str(self.content_type) {
+            resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+        }
+        for (name, value) in self.headers {
+            if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(name, v);
+            }
+        }
+        resp
+    }
+}
+
+/// The answer with `fault` applied; `code` and `body` are the normal answer.
+fn faulty(fault: ApiFault, code: u16, body: Vec<u8>, continue_token: Option<&str>) -> Reply {
+    match fault {
+        ApiFault::Status(code) => {
+            let (code, body) = status_response(&status_for_code(code));
+            Reply::json(code, body)
+        }
+        ApiFault::TooManyRequests {
+            retry_after_seconds,
+        } => Reply {
+            code: 429,
+            body: b"Too many requests, please try again later.\n".to_vec(),
+            content_type: "text/plain; charset=utf-8",
+            headers: vec![
+                ("retry-after", retry_after_seconds.to_string()),
+                ("x-content-type-options", "nosniff".to_string()),
+            ],
+            hang: false,
+            cut: false,
+        },
+        ApiFault::Hang => Reply {
+            hang: true,
+            ..Reply::json(code, body)
+        },
+        ApiFault::CutMidBody => {
+            let announced = body.len();
+            let mut reply = Reply::json(code, body);
+            reply.body.truncate(announced / 2);
+            reply.cut = true;
+            reply
+                .headers
+                .push(("content-length", announced.to_string()));
+            reply
+        }
+        ApiFault::MalformedJson => Reply::json(200, b"{\"kind\":\"NodeList\",\"items\":[{\"metadata\":".to_vec()),
+        ApiFault::WrongShape => Reply::json(
+            200,
+            br#"{"kind":"Status","apiVersion":"v1","metadata":"none","items":"none","gitVersion":7}"#.to_vec(),
+        ),
+        ApiFault::GiganticPage { bytes } => Reply::json(code, gigantic(body, bytes)),
+        ApiFault::ExpiredContinue if continue_token.is_some() => {
+            let mut expired = status(410, "Expired", CONTINUE_EXPIRED_MESSAGE.to_string(), None);
+            expired
+                .metadata
+                .insert("continue".to_string(), encode_continue(-1, 0));
+            let (code, body) = status_response(&expired);
+            Reply::json(code, body)
+        }
+        ApiFault::RepeatContinue => match continue_token {
+            Some(token) => Reply::json(code, with_continue(body, token)),
+            None => Reply::json(code, body),
+        },
+        ApiFault::ExpiredContinue => Reply::json(code, body),
+    }
+}
+
+/// A list page padded with copies of its own items to at least `bytes`.
+fn gigantic(page: Vec<u8>, bytes: usize) -> Vec<u8> {
+    let Ok(mut list) = serde_json::from_slice::<Value>(&page) else {
+        return page;
+    };
+    let Some(items) = list.get_mut("items").and_then(Value::as_array_mut) else {
+        return page;
+    };
+    let Some(first) = items.first().cloned() else {
+        return page;
+    };
+    let item_bytes = serde_json::to_vec(&first).map_or(1, |v| v.len().max(1));
+    items.extend(std::iter::repeat_n(first, bytes / item_bytes + 1));
+    serde_json::to_vec(&list).unwrap_or(page)
+}
+
+/// The page with `metadata.continue` set to `token`.
+fn with_continue(page: Vec<u8>, token: &str) -> Vec<u8> {
+    let Ok(mut list) = serde_json::from_slice::<Value>(&page) else {
+        return page;
+    };
+    if let Some(meta) = list.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("continue".into(), Value::String(token.to_string()));
+    }
+    serde_json::to_vec(&list).unwrap_or(page)
 }
 
 /// The bearer token authenticator: `Bearer <token>`, scheme case-insensitive.

@@ -23,11 +23,14 @@ mod tests_responder;
 #[cfg(test)]
 mod tests_server_rules;
 
-pub use apiserver::{ApiOptions, ApiRequest, ApiServer, DEFAULT_USER};
+pub use apiserver::{
+    ApiFault, ApiOptions, ApiRequest, ApiServer, CONTINUE_EXPIRED_MESSAGE, DEFAULT_USER,
+};
 pub use rbac::Rule;
 pub use responder::{
     Behaviour, MAX_STRING_VALUE_LENGTH, MEASUREMENT, OfferedVersion, Received, RequestSchema,
-    Responder, ResponseConfig, StoredPoint, ValueSchema, snake_case, stored_point,
+    Responder, ResponseConfig, ServedCertificate, StoredPoint, ValueSchema, snake_case,
+    stored_point,
 };
 
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

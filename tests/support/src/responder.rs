@@ -224,6 +224,25 @@ pub enum Behaviour {
     InvalidJson,
     /// Answer this status with Go's `http.Error` plain-text body.
     Status(u16),
+    /// Answer this status with this text as Go's `http.Error` body (the real
+    /// server answers a body it cannot decode with 400 and the decoder's
+    /// error).
+    Text { status: u16, body: &'static str },
+    /// Answer 200 with JSON that is not an upgrade-responder answer.
+    WrongShape,
+    /// Send the status line, headers and part of the body, then reset the
+    /// connection (RST).
+    ResetMidAnswer,
+}
+
+/// The certificate a TLS stand-in serves (signed by its own CA, which
+/// [`Responder::ca_pem`] gives).
+#[derive(Clone, Copy, Debug)]
+pub enum ServedCertificate {
+    /// Valid now, for this name only.
+    ForName(&'static str),
+    /// For 127.0.0.1, but it expired in 2020.
+    Expired,
 }
 
 /// What the real server would write to InfluxDB for one request.
@@ -287,6 +306,8 @@ struct State {
 pub struct Responder {
     background: Background,
     state: Arc<State>,
+    scheme: &'static str,
+    ca_pem: Option<String>,
 }
 
 impl Responder {
@@ -314,26 +335,66 @@ impl Responder {
         let background = Background::start("upgrade-responder-stand-in", move |tcp| {
             let state = conn_state.clone();
             async move {
-                let svc = hyper::service::service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(handle(&state, req).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), svc)
-                    .await;
+                if matches!(state.behaviour, Behaviour::ResetMidAnswer) {
+                    reset_mid_answer(&state, tcp).await;
+                    return;
+                }
+                serve(state, tcp).await;
             }
         })?;
-        Ok(Responder { background, state })
+        Ok(Responder {
+            background,
+            state,
+            scheme: "http",
+            ca_pem: None,
+        })
     }
 
-    /// `http://127.0.0.1:PORT/v1/checkupgrade`
+    /// The same stand-in over HTTPS, serving `certificate`.
+    pub fn start_tls(
+        behaviour: Behaviour,
+        certificate: ServedCertificate,
+    ) -> anyhow::Result<Responder> {
+        let tls = match certificate {
+            ServedCertificate::ForName(name) => crate::tls::generate_for(&[name], false)?,
+            ServedCertificate::Expired => crate::tls::generate_for(&["127.0.0.1"], true)?,
+        };
+        let state = Arc::new(State {
+            behaviour,
+            received: Mutex::new(Vec::new()),
+        });
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+        let conn_state = state.clone();
+        let background = Background::start("upgrade-responder-tls-stand-in", move |tcp| {
+            let state = conn_state.clone();
+            let acceptor = acceptor.clone();
+            async move {
+                if let Ok(stream) = acceptor.accept(tcp).await {
+                    serve(state, stream).await;
+                }
+            }
+        })?;
+        Ok(Responder {
+            background,
+            state,
+            scheme: "https",
+            ca_pem: Some(tls.ca_pem),
+        })
+    }
+
+    /// The PEM of the CA that signed a TLS stand-in's certificate.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// `http://127.0.0.1:PORT/v1/checkupgrade` (`https` for a TLS stand-in)
     pub fn url(&self) -> String {
         format!("{}/v1/checkupgrade", self.base_url())
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https` for a TLS stand-in)
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.background.addr())
+        format!("{}://{}", self.scheme, self.background.addr())
     }
 
     /// Every request received so far (recorded once its body was read).
@@ -345,6 +406,75 @@ impl Responder {
     pub fn connection_count(&self) -> usize {
         self.background.connection_count()
     }
+}
+
+/// Serves HTTP/1.1 on one connection.
+async fn serve<S>(state: Arc<State>, stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(handle(&state, req).await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), svc)
+        .await;
+}
+
+/// Reads one request, records it, answers the status line, headers and
+/// the first part of the body, then resets the connection.
+async fn reset_mid_answer(state: &State, mut tcp: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut request = Vec::new();
+    let mut buf = [0u8; 8192];
+    let (head_end, body_len) = loop {
+        let Ok(n) = tcp.read(&mut buf).await else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        request.extend_from_slice(&buf[..n]);
+        if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            break (end + 4, len);
+        }
+    };
+    while request.len() < head_end + body_len {
+        match tcp.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&request[..head_end]).into_owned();
+    let mut first = head.lines().next().unwrap_or("").split(' ');
+    lock(&state.received).push(Received {
+        method: first.next().unwrap_or("").to_string(),
+        path: first.next().unwrap_or("").to_string(),
+        query: String::new(),
+        headers: Vec::new(),
+        body: request[head_end..].to_vec(),
+        stored: None,
+        not_stored: None,
+    });
+    let body = response_json(&ResponseConfig::k3s_default());
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&body[..body.len() / 2]);
+    let _ = tcp.write_all(&answer).await;
+    let _ = tcp.flush().await;
+    // Linger 0: close sends RST instead of FIN.
+    let _ = tcp.set_zero_linger();
+    drop(tcp);
 }
 
 /// The response bodies this stand-in sends.
@@ -558,6 +688,15 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<OutBody> {
                 b"<html><body><h1>502 Bad Gateway</h1></body></html>\n",
             ))),
         ),
+        Behaviour::Text { status, body } => text(*status, format!("{body}\n")),
+        Behaviour::WrongShape => response(
+            200,
+            Some("application/json"),
+            OutBody::Full(Some(Bytes::from_static(
+                br#"{"versions":"v1.31.6+k3s1","requestIntervalInMinutes":"soon"}"#,
+            ))),
+        ),
+        Behaviour::ResetMidAnswer => empty(500),
         Behaviour::Status(code) => {
             let reason = StatusCode::from_u16(*code)
                 .ok()

@@ -22,6 +22,11 @@ pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 pub(crate) fn generate() -> anyhow::Result<ServerTls> {
+    generate_for(&["127.0.0.1", "localhost"], false)
+}
+
+/// A CA and a server certificate for `names`; `expired`: valid only in 2020.
+pub(crate) fn generate_for(names: &[&str], expired: bool) -> anyhow::Result<ServerTls> {
     let ca_key = KeyPair::generate().context("generating the CA key")?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).context("CA params")?;
     ca_params
@@ -39,8 +44,12 @@ pub(crate) fn generate() -> anyhow::Result<ServerTls> {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let server_key = KeyPair::generate().context("generating the server key")?;
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .context("server certificate params")?;
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names).context("server certificate params")?;
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2020, 12, 31);
+    }
     params
         .distinguished_name
         .push(DnType::CommonName, "kube-apiserver");

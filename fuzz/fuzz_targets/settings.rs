@@ -1,0 +1,43 @@
+//! Settings parsing: any values for any settings give a config or an error
+//! on one line (the log's one warning or error line), never a panic.
+
+#![no_main]
+
+use std::collections::BTreeMap;
+
+use libfuzzer_sys::fuzz_target;
+use upgrade_responder::config::{self, Config, SETTINGS, Values};
+
+/// Settings that name files or directories: left unset, so the fuzzer
+/// never reads the machine's files.
+const NAMES_FILES: [&str; 6] = [
+    config::TOKEN_FILE,
+    config::CA_FILE,
+    config::COMPONENT,
+    config::FACTS,
+    config::KUBECONFIG,
+    config::CONFIG_DIRS,
+];
+
+fuzz_target!(|input: Vec<(u8, String)>| {
+    let mut env: BTreeMap<&str, String> = BTreeMap::new();
+    // No config directories: only what the input sets.
+    env.insert(config::CONFIG_DIRS, String::new());
+    for (pick, value) in input {
+        let key = SETTINGS[usize::from(pick) % SETTINGS.len()].key;
+        if !NAMES_FILES.contains(&key) {
+            env.insert(key, value);
+        }
+    }
+    let values = Values::resolve(&BTreeMap::new(), |key| env.get(key).cloned())
+        .expect("no file is read, so resolving cannot fail");
+    let results = [
+        config::enabled(&values).map(drop),
+        config::log_level(&values).map(drop),
+        Config::parse(&values).map(drop),
+    ];
+    for error in results.into_iter().filter_map(Result::err) {
+        let line = format!("{error:#}");
+        assert!(!line.contains(['\n', '\r']), "a message on more than one line: {line:?}");
+    }
+});
