@@ -372,21 +372,36 @@ async fn run_async(config: &Config, egress: sandbox::EgressPolicy, started: Inst
             );
             exit::OK
         }
-        Returned::Report(Ok(outcome)) => {
-            tracing::info!(
-                "report sent: status={} payload_bytes={} latest={} upgrade_available={} next_report_minutes={} endpoint={} nodes={} component={origin} elapsed_ms={elapsed_ms}",
-                outcome.status,
-                outcome.payload.len(),
-                outcome.latest.as_deref().unwrap_or("unknown"),
-                outcome.upgrade_available.as_deref().unwrap_or("none"),
-                outcome
-                    .request_interval_minutes
-                    .map_or("unknown".to_string(), |m| m.to_string()),
-                config.endpoint,
-                facts.nodes.len(),
-            );
-            exit::OK
-        }
+        // The summary states what the host saw at the egress hook; what the
+        // component read from the answer is marked as its own.
+        Returned::Report(Ok(outcome)) => match finished.events.exchange {
+            Some(sandbox::Exchange {
+                status: Some(status),
+                bytes_sent,
+                bytes_received,
+            }) => {
+                tracing::info!(
+                    "report sent: status={status} bytes_sent={bytes_sent} bytes_received={bytes_received} endpoint={} nodes={} component={origin} elapsed_ms={elapsed_ms}; the component read: latest={} upgrade_available={} next_report_minutes={}",
+                    config.endpoint,
+                    facts.nodes.len(),
+                    outcome.latest.as_deref().unwrap_or("unknown"),
+                    outcome.upgrade_available.as_deref().unwrap_or("none"),
+                    outcome
+                        .request_interval_minutes
+                        .map_or("unknown".to_string(), |m| m.to_string()),
+                );
+                exit::OK
+            }
+            _ => {
+                tracing::warn!(
+                    "report not sent: the component returned success but no answer reached the host's egress hook (the component claims status={} payload_bytes={}) (endpoint={} component={origin} elapsed_ms={elapsed_ms})",
+                    outcome.status,
+                    outcome.payload.len(),
+                    config.endpoint,
+                );
+                exit::OK
+            }
+        },
         Returned::Report(Err(error)) => {
             let limit = finished
                 .events
@@ -584,63 +599,7 @@ fn print_capabilities(values: &Values, json: bool) -> u8 {
         }
     };
     let limits = &config.limits;
-    let limit_rows: Vec<(&str, &str, String)> = vec![
-        (
-            config::MEMORY_LIMIT,
-            "linear memory",
-            format!("{} bytes", limits.memory_bytes),
-        ),
-        (
-            config::TABLE_LIMIT,
-            "table elements",
-            limits.table_elements.to_string(),
-        ),
-        (
-            config::DEADLINE,
-            "wall-clock deadline (also bounds CPU)",
-            format!("{} s", limits.component_deadline.as_secs()),
-        ),
-        (
-            config::MAX_REQUESTS,
-            "outgoing requests per run",
-            limits.max_requests.to_string(),
-        ),
-        (
-            config::MAX_REQUEST_BYTES,
-            "request body",
-            format!("{} bytes", limits.max_request_body_bytes),
-        ),
-        (
-            config::MAX_RESPONSE_BYTES,
-            "response body",
-            format!("{} bytes", limits.max_response_body_bytes),
-        ),
-        (
-            config::CONNECT_TIMEOUT,
-            "connect timeout",
-            format!("{} s", limits.connect_timeout.as_secs()),
-        ),
-        (
-            config::FIRST_BYTE_TIMEOUT,
-            "first-byte timeout",
-            format!("{} s", limits.first_byte_timeout.as_secs()),
-        ),
-        (
-            config::BETWEEN_BYTES_TIMEOUT,
-            "between-bytes timeout",
-            format!("{} s", limits.between_bytes_timeout.as_secs()),
-        ),
-        (
-            config::MAX_OUTPUT_BYTES,
-            "stdout and stderr, each",
-            format!("{} bytes", limits.max_output_bytes),
-        ),
-        (
-            config::MAX_OUTCOME_BYTES,
-            "returned outcome",
-            format!("{} bytes", limits.max_outcome_bytes),
-        ),
-    ];
+    let limit_rows = policy::limit_rows(limits);
     let tls_roots = match &config.ca_file {
         Some(path) => format!("public web roots (compiled in) + {}", path.display()),
         None => "public web roots (compiled in)".to_string(),
@@ -699,9 +658,7 @@ fn print_capabilities(values: &Values, json: bool) -> u8 {
     for (key, what, value) in &limit_rows {
         println!("  {what:40} {value:>16}   {key}");
     }
-    println!(
-        "Never granted: files, sockets, name lookup, environment variables, arguments, stdin, the Kubernetes API."
-    );
+    println!("Never granted: {}", policy::NEVER_GRANTED);
     exit::OK
 }
 

@@ -6,6 +6,7 @@ mod components;
 mod components_doc;
 mod failures;
 mod hostile;
+mod hostile_resources;
 mod pipeline;
 mod privacy;
 mod rbac;
