@@ -336,14 +336,31 @@ fn the_summary_states_what_the_host_saw() {
         .arg("--endpoint")
         .arg(endpoint.url()));
     assert_eq!(ran.code, 0, "{}", ran.stderr);
-    let info = ran.log_lines("INFO");
     let received = endpoint.received();
     assert_eq!(received.len(), 1);
-    let body = received[0].body.len();
-    assert!(
-        info[0].contains(&format!("report sent: status=200 bytes_sent=")),
-        "{}",
-        info[0]
+    // What the component wrote: request line, its headers (the host adds
+    // only User-Agent), the blank line, the body.
+    let request = &received[0];
+    let head = format!("POST {} HTTP/1.1\r\n", request.path).len()
+        + request
+            .headers
+            .iter()
+            .filter(|(name, _)| name != "user-agent")
+            .map(|(name, value)| name.len() + 2 + value.len() + 2)
+            .sum::<usize>()
+        + 2;
+    let info = ran.log_lines("INFO");
+    assert_eq!(info.len(), 1, "{}", ran.stderr);
+    let summary = message(info[0]);
+    let expected = format!(
+        "report sent: status=200 bytes_sent={} bytes_received=",
+        head + request.body.len()
     );
-    let _ = body;
+    assert!(summary.starts_with(&expected), "{summary}\nexpected {expected}");
+    assert!(
+        summary.ends_with(
+            "; the component read: latest=v1.32.2+k3s1 upgrade_available=v1.32.2+k3s1 next_report_minutes=60"
+        ),
+        "{summary}"
+    );
 }
