@@ -96,8 +96,8 @@ fn hoarded_request_bodies_are_stopped_by_the_host_resource_budget() {
 }
 
 /// A core module with `memories` memories and the reporter world's
-/// exports, each of which grows every memory by `pages` and traps if a
-/// growth is refused. Rust cannot emit more than one memory, so the test
+/// exports, each of which grows every memory by `pages`, fills it, and
+/// traps if a growth is refused. Rust cannot emit more than one memory, so the test
 /// builds the module itself and wraps it with the world's WIT.
 fn many_memories_component(memories: u32, pages: i32) -> Vec<u8> {
     use wasm_encoder::{
@@ -153,6 +153,12 @@ fn many_memories_component(memories: u32, pages: i32) -> Vec<u8> {
         grow_all.instruction(&Instruction::If(BlockType::Empty));
         grow_all.instruction(&Instruction::Unreachable);
         grow_all.instruction(&Instruction::End);
+        // Touch every byte, so a host without the bound really holds it.
+        // (The first two pages hold the arguments and the result.)
+        grow_all.instruction(&Instruction::I32Const(2 * 65536));
+        grow_all.instruction(&Instruction::I32Const(1));
+        grow_all.instruction(&Instruction::I32Const(pages * 65536));
+        grow_all.instruction(&Instruction::MemoryFill(memory));
     }
     // A zeroed result area: `ok` with empty values.
     grow_all.instruction(&Instruction::I32Const(0));
