@@ -166,7 +166,8 @@ pub const WASI_UDP: bool = false;
 pub const WASI_NAME_LOOKUP: bool = false;
 
 /// What is never granted, whatever the settings: for `capabilities`.
-pub const NEVER_GRANTED: &str = "files, sockets, name lookup, environment variables, arguments, stdin, the Kubernetes API.";
+pub const NEVER_GRANTED: &str =
+    "files, sockets, name lookup, environment variables, arguments, stdin, the Kubernetes API.";
 
 /// The one place a component may send HTTP requests: the endpoint's scheme,
 /// host and port, normalised (host lowercased and IDNA-encoded, the scheme's
@@ -555,15 +556,51 @@ pub fn limit_rows(limits: &Limits) -> Vec<(&'static str, &'static str, String)> 
         .collect();
     let b = &HOST_BUDGET;
     rows.extend([
-        ("fixed", "host resources (handles) held for the component", b.handles.to_string()),
-        ("fixed", "headers or trailers, one fields value", format!("{} bytes", b.fields_bytes)),
-        ("fixed", "outgoing body chunk buffered per body", format!("{} bytes", b.body_chunk_bytes)),
-        ("fixed", "bytes copied in one call (= memory limit)", format!("{} bytes", limits.memory_bytes)),
-        ("fixed", "core instances / memories / tables", format!("{} / {} / {}", b.instances, b.memories, b.tables)),
-        ("fixed", "component file", format!("{} bytes", b.component_bytes)),
-        ("fixed", "loading (compiling) the component", format!("{} s", b.load_deadline.as_secs())),
-        ("fixed", "denied requests logged (the rest counted)", b.denials_logged.to_string()),
-        ("fixed", "component text quoted in one log line", format!("{} characters", b.log_text_chars)),
+        (
+            "fixed",
+            "host resources (handles) held for the component",
+            b.handles.to_string(),
+        ),
+        (
+            "fixed",
+            "headers or trailers, one fields value",
+            format!("{} bytes", b.fields_bytes),
+        ),
+        (
+            "fixed",
+            "outgoing body chunk buffered per body",
+            format!("{} bytes", b.body_chunk_bytes),
+        ),
+        (
+            "fixed",
+            "bytes copied in one call (= memory limit)",
+            format!("{} bytes", limits.memory_bytes),
+        ),
+        (
+            "fixed",
+            "core instances / memories / tables",
+            format!("{} / {} / {}", b.instances, b.memories, b.tables),
+        ),
+        (
+            "fixed",
+            "component file",
+            format!("{} bytes", b.component_bytes),
+        ),
+        (
+            "fixed",
+            "loading (compiling) the component",
+            format!("{} s", b.load_deadline.as_secs()),
+        ),
+        (
+            "fixed",
+            "denied requests logged (the rest counted)",
+            b.denials_logged.to_string(),
+        ),
+        (
+            "fixed",
+            "component text quoted in one log line",
+            format!("{} characters", b.log_text_chars),
+        ),
     ]);
     rows
 }

@@ -932,8 +932,7 @@ mod tests {
     /// if, and only if, the linker defines that interface.
     fn importing(name: &str) -> Vec<u8> {
         use wasm_encoder::{
-            Component, ComponentImportSection, ComponentTypeRef, ComponentTypeSection,
-            InstanceType,
+            Component, ComponentImportSection, ComponentTypeRef, ComponentTypeSection, InstanceType,
         };
         let mut component = Component::new();
         let mut types = ComponentTypeSection::new();

@@ -175,10 +175,7 @@ async fn connect(authority: &Authority) -> Result<TcpStream, Error> {
             Err(error) => last = Some(error),
         }
     }
-    Err(last.map_or_else(
-        || dns_error("no address"),
-        Error::Connect,
-    ))
+    Err(last.map_or_else(|| dns_error("no address"), Error::Connect))
 }
 
 fn dns_error(reason: &str) -> Error {

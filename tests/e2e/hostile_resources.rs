@@ -42,7 +42,9 @@ fn last_warning(ran: &Ran) -> String {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(ran.elapsed < QUICK, "took {:?}", ran.elapsed);
     let warn = ran.log_lines("WARN");
-    let last = warn.last().unwrap_or_else(|| panic!("no warning: {}", ran.stderr));
+    let last = warn
+        .last()
+        .unwrap_or_else(|| panic!("no warning: {}", ran.stderr));
     let last = message(last);
     last.split(" (component=")
         .next()
@@ -101,9 +103,9 @@ fn hoarded_request_bodies_are_stopped_by_the_host_resource_budget() {
 /// builds the module itself and wraps it with the world's WIT.
 fn many_memories_component(memories: u32, pages: i32) -> Vec<u8> {
     use wasm_encoder::{
-        BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, Function,
-        FunctionSection, GlobalSection, GlobalType, Instruction, MemorySection, MemoryType,
-        Module, TypeSection, ValType,
+        BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, Function, FunctionSection,
+        GlobalSection, GlobalType, Instruction, MemorySection, MemoryType, Module, TypeSection,
+        ValType,
     };
     let mut module = Module::new();
     let mut types = TypeSection::new();
@@ -232,7 +234,9 @@ fn an_authority_with_a_trailing_dot_is_denied_and_never_looked_up() {
     let denial = message(ran.log_lines("WARN")[0]).to_string();
     assert_eq!(
         denial,
-        format!("request to http://127.0.0.1.:{port} denied: the authority is not in normal form (write 127.0.0.1:{port}); only http://127.0.0.1:{port} is allowed"),
+        format!(
+            "request to http://127.0.0.1.:{port} denied: the authority is not in normal form (write 127.0.0.1:{port}); only http://127.0.0.1:{port} is allowed"
+        ),
         "{}",
         ran.stderr
     );
@@ -308,7 +312,12 @@ fn a_flood_of_denied_requests_is_logged_once_with_a_count() {
     let endpoint = responder();
     let ran = report(components::CONTAINED_FLOODS_DENIALS, &endpoint.url());
     let warn = ran.log_lines("WARN");
-    assert_eq!(warn.len(), 3, "{}", &ran.stderr[..ran.stderr.len().min(2000)]);
+    assert_eq!(
+        warn.len(),
+        3,
+        "{}",
+        &ran.stderr[..ran.stderr.len().min(2000)]
+    );
     assert!(
         warn[0].contains(&format!(
             "request to http://flood-0.{}.example:80 denied: only {} is allowed",
@@ -329,7 +338,11 @@ fn a_flood_of_denied_requests_is_logged_once_with_a_count() {
         last_warning(&ran),
         "report not sent: request failed: 5000 requests denied"
     );
-    assert!(ran.stderr.len() < 2_000, "{} bytes of log", ran.stderr.len());
+    assert!(
+        ran.stderr.len() < 2_000,
+        "{} bytes of log",
+        ran.stderr.len()
+    );
     assert_eq!(endpoint.connection_count(), 0);
 }
 
@@ -362,11 +375,34 @@ fn the_summary_states_what_the_host_saw() {
         "report sent: status=200 bytes_sent={} bytes_received=",
         head + request.body.len()
     );
-    assert!(summary.starts_with(&expected), "{summary}\nexpected {expected}");
+    assert!(
+        summary.starts_with(&expected),
+        "{summary}\nexpected {expected}"
+    );
     assert!(
         summary.ends_with(
             "; the component read: latest=v1.32.2+k3s1 upgrade_available=v1.32.2+k3s1 next_report_minutes=60"
         ),
         "{summary}"
     );
+}
+
+#[test]
+fn a_component_file_over_the_load_bound_is_refused_before_compiling() {
+    let dir = TempDir::new("oversized-component");
+    let component = dir.path().join("refused-oversized.wasm");
+    std::fs::write(&component, vec![0u8; (16 << 20) + 1]).unwrap();
+    let ran = dry_run(component.to_str().unwrap());
+    assert_eq!(ran.code, 3, "{}", ran.stderr);
+    let error = ran.log_lines("ERROR");
+    assert_eq!(error.len(), 1, "{}", ran.stderr);
+    assert!(
+        error[0].ends_with(&format!(
+            "component refused: {} is 16777217 bytes; the host loads components of up to 16777216 bytes",
+            component.display()
+        )),
+        "{}",
+        error[0]
+    );
+    assert!(ran.elapsed < QUICK);
 }
