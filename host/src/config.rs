@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::bindings::FieldMode;
 use crate::input;
-use crate::policy::{Authority, Limits};
+use crate::policy::{self, Authority, Limits};
 
 /// The endpoint from the K3s design record.
 pub const DEFAULT_ENDPOINT: &str = "https://k3s-upgrade-responder.rancher.io/v1/checkupgrade";
@@ -150,7 +150,7 @@ pub const SETTINGS: &[Setting] = &[
         key: MAX_REQUEST_BYTES,
         default: "65536",
         example: "262144",
-        help: "Bytes of one request body the component may send.",
+        help: "Bytes of one request the component may send: request line, headers, body and trailers.",
     },
     Setting {
         key: MAX_RESPONSE_BYTES,
@@ -216,7 +216,7 @@ pub const SETTINGS: &[Setting] = &[
         key: MEMORY_LIMIT,
         default: "32",
         example: "64",
-        help: "Linear memory the component may use, in MiB.",
+        help: "Linear memory the component may use, all its memories together, in MiB.",
     },
     Setting {
         key: DEADLINE,
@@ -561,20 +561,12 @@ impl Config {
             "standard" => FieldMode::Standard,
             _ => return Err(values.invalid(FIELD_MODE, "minimal or standard")),
         };
-        let seconds = |key| values.number(key, 1..=3600).map(Duration::from_secs);
-        let limits = Limits {
-            memory_bytes: (values.number(MEMORY_LIMIT, 1..=4096)? as usize) << 20,
-            table_elements: values.number(TABLE_LIMIT, 1..=10_000_000)? as usize,
-            component_deadline: seconds(DEADLINE)?,
-            max_requests: values.number(MAX_REQUESTS, 0..=100)? as u32,
-            max_request_body_bytes: values.number(MAX_REQUEST_BYTES, 0..=1 << 30)?,
-            max_response_body_bytes: values.number(MAX_RESPONSE_BYTES, 0..=1 << 30)?,
-            connect_timeout: seconds(CONNECT_TIMEOUT)?,
-            first_byte_timeout: seconds(FIRST_BYTE_TIMEOUT)?,
-            between_bytes_timeout: seconds(BETWEEN_BYTES_TIMEOUT)?,
-            max_output_bytes: values.number(MAX_OUTPUT_BYTES, 0..=1 << 30)? as usize,
-            max_outcome_bytes: values.number(MAX_OUTCOME_BYTES, 1..=1 << 30)? as usize,
-        };
+        // Every limit from the policy's table: its setting, its range.
+        let mut limits = Limits::default();
+        for setting in policy::LIMIT_SETTINGS {
+            let value = values.number(setting.key, setting.min..=setting.max)?;
+            setting.apply(&mut limits, value);
+        }
         let bearer_token = match values.path(TOKEN_FILE) {
             None => None,
             Some(path) => {
@@ -839,6 +831,21 @@ mod tests {
                 .to_string()
                 .contains("a whole number from 1 to 4096")
         );
+    }
+
+    /// The limits' defaults live in the policy; the settings table repeats
+    /// them for the README and `config`, and must agree.
+    #[test]
+    fn limit_settings_agree_with_the_policy() {
+        for limit in policy::LIMIT_SETTINGS {
+            let setting = SETTINGS
+                .iter()
+                .find(|s| s.key == limit.key)
+                .unwrap_or_else(|| panic!("{} is not in SETTINGS", limit.key));
+            assert_eq!(setting.default, limit.default.to_string(), "{}", limit.key);
+        }
+        let values = resolve(&[], &[(CONFIG_DIRS, "/nonexistent")]);
+        assert_eq!(Config::parse(&values).unwrap().limits, Limits::default());
     }
 
     /// The README's configuration table is the operator's reference: every

@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::bindings::{NoticeStatus, ReportError, UpgradeNotice};
+use crate::bindings::{NoticeStatus, Outcome, ReportError, UpgradeNotice};
 use crate::failure::{Failure, exit};
-use crate::sandbox::{Finished, Returned, Stopped};
+use crate::sandbox::{Exchange, Finished, Returned, Stopped};
 
 /// What the summary line names besides the component's answer.
 pub struct Summary<'a> {
@@ -64,31 +64,36 @@ pub fn summarise(
             );
             Ok(exit::OK)
         }
+        // The summary states what the host saw at the egress hook; what the
+        // component read from the answer is marked as its own.
         Returned::Report(Ok(outcome)) => {
+            let Some(Exchange {
+                status: Some(status),
+                bytes_sent,
+                bytes_received,
+            }) = finished.events.exchange
+            else {
+                return Err(Failure::NotReported(format!(
+                    "the component returned success but no answer reached the host's egress hook (the component claims status={} payload_bytes={}) (endpoint={endpoint} component={origin} elapsed_ms={elapsed_ms})",
+                    outcome.status,
+                    outcome.payload.len(),
+                )));
+            };
             let notice = &outcome.notice;
-            let status = outcome.status;
-            let payload_bytes = outcome.payload.len();
-            let upgrade = status_word(notice.status);
-            let plan_version = printable(notice.next.as_ref().map_or("none", |s| &s.version));
-            let target = printable(notice.target.as_ref().map_or("none", |s| &s.version));
-            let channel = printable(&notice.channel);
-            let next_report_minutes = outcome
-                .request_interval_minutes
-                .map_or("unknown".to_string(), |m| m.to_string());
+            let read = component_read(&outcome);
             // The same values as text (one line) and as fields (JSON log).
             tracing::info!(
                 status,
-                payload_bytes,
-                upgrade,
-                plan_version = %plan_version,
-                target = %target,
-                channel = %channel,
-                next_report_minutes = %next_report_minutes,
+                bytes_sent,
+                bytes_received,
                 endpoint = %endpoint,
                 nodes,
                 component = %origin,
                 elapsed_ms = elapsed_ms as u64,
-                "report sent: status={status} payload_bytes={payload_bytes} upgrade={upgrade} plan_version={plan_version} target={target} channel={channel} next_report_minutes={next_report_minutes} endpoint={endpoint} nodes={nodes} component={origin} elapsed_ms={elapsed_ms}",
+                upgrade = status_word(notice.status),
+                plan_version = %printable(notice.next.as_ref().map_or("none", |s| &s.version)),
+                target = %printable(notice.target.as_ref().map_or("none", |s| &s.version)),
+                "report sent: status={status} bytes_sent={bytes_sent} bytes_received={bytes_received} endpoint={endpoint} nodes={nodes} component={origin} elapsed_ms={elapsed_ms}; the component read: {read}",
             );
             if let Some(path) = termination_message_path {
                 write_termination_message(path, &notice_text(notice));
@@ -129,6 +134,22 @@ fn log_component_output(stdout: &str, stderr: &str) {
             tracing::info!("component {stream}: {}", text.trim_end());
         }
     }
+}
+
+/// What the component read from the answer, in the words the SDK's
+/// `wasmtime run` mode uses after "the component read:".
+fn component_read(outcome: &Outcome) -> String {
+    let notice = &outcome.notice;
+    format!(
+        "upgrade={} plan_version={} target={} channel={} next_report_minutes={}",
+        status_word(notice.status),
+        printable(notice.next.as_ref().map_or("none", |s| &s.version)),
+        printable(notice.target.as_ref().map_or("none", |s| &s.version)),
+        printable(&notice.channel),
+        outcome
+            .request_interval_minutes
+            .map_or("unknown".to_string(), |m| m.to_string()),
+    )
 }
 
 fn status_word(status: NoticeStatus) -> &'static str {
@@ -189,19 +210,10 @@ fn write_termination_message(path: &Path, text: &str) {
     }
 }
 
-/// Component-supplied text for one log line: control characters escaped,
-/// so no text can start a line of its own.
+/// Component-supplied text (versions, channel, reasons) for one log line:
+/// escaped and bounded by the policy's one rule.
 fn printable(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
+    crate::policy::log_text(text, 256)
 }
 
 #[cfg(test)]

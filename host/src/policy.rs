@@ -8,7 +8,14 @@
 //!    its contract version (the `reporter` world).
 //! 3. Egress: HTTP requests only to the configured endpoint's scheme, host
 //!    and port ([`Authority`]).
-//! 4. Limits: memory, time, requests, sizes ([`Limits`]).
+//! 4. Headers it may not set ([`FORBIDDEN_REQUEST_HEADERS`]); no sockets,
+//!    no name lookup ([`WASI_TCP`] and friends).
+//! 5. Limits: memory, time, requests, sizes ([`Limits`], set by the
+//!    operator within [`LIMIT_SETTINGS`]), and what the host holds for a
+//!    component outside its memory ([`HOST_BUDGET`]).
+//!
+//! `sandbox.rs` links exactly [`ALLOWED_IMPORTS`] (a test compares the
+//! linker with the list) and carries out the rest.
 
 use std::fmt;
 use std::time::Duration;
@@ -141,15 +148,50 @@ pub fn grant_for(import: &str) -> Option<&'static Grant> {
     version_ok.then_some(grant)
 }
 
+/// Request headers a component may not set: the host sets credentials and
+/// the client's name itself, after the egress check. Added to wasi-http's
+/// own list (hop-by-hop and framing headers).
+pub const FORBIDDEN_REQUEST_HEADERS: &[http::HeaderName] = &[
+    http::header::AUTHORIZATION,
+    http::header::PROXY_AUTHORIZATION,
+    http::header::USER_AGENT,
+    http::header::COOKIE,
+];
+
+/// Whether a request header is forbidden to the component.
+pub fn header_forbidden(name: &http::HeaderName) -> bool {
+    wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS.contains(name)
+        || FORBIDDEN_REQUEST_HEADERS.contains(name)
+}
+
+/// The WASI context of every run: no preopened directories, no environment,
+/// no arguments, stdin closed, no sockets and no name lookup (the sockets
+/// interfaces are not linked either; these settings hold if they ever were).
+pub const WASI_TCP: bool = false;
+pub const WASI_UDP: bool = false;
+pub const WASI_NAME_LOOKUP: bool = false;
+
+/// What is never granted, whatever the settings: for `capabilities`.
+pub const NEVER_GRANTED: &str =
+    "files, sockets, name lookup, environment variables, arguments, stdin, the Kubernetes API.";
+
 /// The one place a component may send HTTP requests: the endpoint's scheme,
 /// host and port, normalised (host lowercased and IDNA-encoded, the scheme's
 /// default port made explicit). `http` never matches an `https` endpoint.
+///
+/// A request's authority must be written in normal form (the host exactly
+/// as normalised, an optional decimal port without leading zeros, no
+/// userinfo): the host checks and connects to the same host and port, so no
+/// second reading of the text (a resolver's, a server's `Host`) can differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authority {
     pub scheme: String,
     pub host: String,
     pub port: u16,
 }
+
+/// The most of a component's authority text a denial quotes.
+const QUOTED_AUTHORITY_CHARS: usize = 200;
 
 impl Authority {
     /// The authority of an endpoint URL. Errors are operator errors: the
@@ -179,19 +221,66 @@ impl Authority {
         })
     }
 
-    /// Whether a request for `scheme://authority` may go out.
+    /// The endpoint host as an IP address, if it is one: then the host
+    /// connects to it without any name lookup.
+    pub fn ip(&self) -> Option<std::net::IpAddr> {
+        self.host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()
+    }
+
+    /// Whether a request for `scheme://authority` may go out. `authority`
+    /// is the component's raw text.
     pub fn permits(&self, scheme: &str, authority: &str) -> Result<(), String> {
+        let quoted = quote(authority);
         let requested = url::Url::parse(&format!("{scheme}://{authority}/"))
-            .map_err(|e| format!("request to {scheme}://{authority} is not a valid URL: {e}"))
-            .and_then(|url| Self::of_url(&url))?;
-        if requested == *self {
-            Ok(())
-        } else {
-            Err(format!(
+            .map_err(|e| format!("request to {scheme}://{quoted} denied: not a valid URL: {e}"))
+            .and_then(|url| {
+                Self::of_url(&url)
+                    .map_err(|e| format!("request to {scheme}://{quoted} denied: the URL {e}"))
+            })?;
+        if requested != *self {
+            return Err(format!(
                 "request to {requested} denied: only {self} is allowed"
-            ))
+            ));
+        }
+        let normal_short = requested.host.clone();
+        let normal_long = format!("{}:{}", requested.host, requested.port);
+        if authority != normal_short && authority != normal_long {
+            return Err(format!(
+                "request to {scheme}://{quoted} denied: the authority is not in normal form (write {normal_long}); only {self} is allowed"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A component's text inside a log line: escaped (no control character
+/// can start a new line) and cut to a bounded length.
+fn quote(text: &str) -> String {
+    log_text(text, QUOTED_AUTHORITY_CHARS)
+}
+
+/// Component-supplied text made safe for one log line: control characters
+/// (newline, CR, NUL, escape, the Unicode line separators) are written as
+/// escapes, and the text is cut after `max_chars` characters with a marker.
+pub fn log_text(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars + 32));
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(max_chars) {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
         }
     }
+    let rest = chars.count();
+    if rest > 0 {
+        out.push_str(&format!("[... {rest} more characters cut]"));
+    }
+    out
 }
 
 impl fmt::Display for Authority {
@@ -200,12 +289,64 @@ impl fmt::Display for Authority {
     }
 }
 
-/// Every bound on a run. Defaults are generous for a real report (a few
-/// hundred bytes out, a few KiB back, milliseconds of CPU) and small for
-/// anything else.
+/// What the host holds for a component outside its linear memory, and how
+/// long loading it may take. Fixed: a job that makes one request needs a
+/// few dozen handles and a few KiB of headers; these are not settings.
+///
+/// Host-side bytes held for a component are at most
+/// `handles * max(fields_bytes, body_chunk_bytes) * 2` (a request holds its
+/// headers and one buffered body chunk) plus one per-call copy, which is
+/// bounded by the memory limit: about 4 MiB by default beside the memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostBudget {
+    /// Live resources the host holds for the component (fields, requests,
+    /// bodies, streams, pollables, responses), and, separately, live
+    /// component-model handles in the store.
+    pub handles: usize,
+    /// Bytes of one `fields` value (headers or trailers), as wasi-http
+    /// counts them in memory.
+    pub fields_bytes: usize,
+    /// Bytes of one write to an outgoing body; one such chunk is buffered
+    /// per body until the request is sent.
+    pub body_chunk_bytes: usize,
+    /// Core instances, memories and tables of a component, counted
+    /// together over the whole store. All memories' bytes together are
+    /// bounded by `Limits::memory_bytes`.
+    pub instances: usize,
+    pub memories: usize,
+    pub tables: usize,
+    /// Bytes of a component file; compiling is bounded by this and by
+    /// `load_deadline`.
+    pub component_bytes: usize,
+    pub load_deadline: Duration,
+    /// Lines the host logs for one run's denied requests: the first is
+    /// logged, the rest counted.
+    pub denials_logged: u32,
+    /// Characters of any one component-supplied text in a log line
+    /// (reasons, versions, authorities); stdout and stderr are bounded by
+    /// `Limits::max_output_bytes`.
+    pub log_text_chars: usize,
+}
+
+pub const HOST_BUDGET: HostBudget = HostBudget {
+    handles: 256,
+    fields_bytes: 16 << 10,
+    body_chunk_bytes: 16 << 10,
+    instances: 20,
+    memories: 20,
+    tables: 20,
+    component_bytes: 16 << 20,
+    load_deadline: Duration::from_secs(10),
+    denials_logged: 1,
+    log_text_chars: 1024,
+};
+
+/// Every bound on a run that an operator may set. The defaults, ranges and
+/// setting names are in [`LIMIT_SETTINGS`], the one table `config.rs` reads
+/// and `capabilities` prints; fixed bounds are in [`HOST_BUDGET`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Linear memory of the component, all memories together.
+    /// Linear memory of the component: all its memories together.
     pub memory_bytes: usize,
     /// Elements of any one table.
     pub table_elements: usize,
@@ -214,8 +355,8 @@ pub struct Limits {
     pub component_deadline: Duration,
     /// Outgoing HTTP requests per run.
     pub max_requests: u32,
-    /// Bytes of one request body.
-    pub max_request_body_bytes: u64,
+    /// Bytes of one request: request line, headers, body and trailers.
+    pub max_request_bytes: u64,
     /// Bytes of one response body.
     pub max_response_body_bytes: u64,
     pub connect_timeout: Duration,
@@ -228,22 +369,246 @@ pub struct Limits {
     pub max_outcome_bytes: usize,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            memory_bytes: 32 << 20,
-            table_elements: 20_000,
-            component_deadline: Duration::from_secs(30),
-            max_requests: 1,
-            max_request_body_bytes: 64 << 10,
-            max_response_body_bytes: 1 << 20,
-            connect_timeout: Duration::from_secs(10),
-            first_byte_timeout: Duration::from_secs(15),
-            between_bytes_timeout: Duration::from_secs(5),
-            max_output_bytes: 16 << 10,
-            max_outcome_bytes: 256 << 10,
+/// The unit a limit setting is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Mib,
+    Seconds,
+    Count,
+    Bytes,
+}
+
+/// One operator-settable limit: its setting, what it bounds, its default
+/// and range (in the setting's unit), and where it lands in [`Limits`].
+pub struct LimitSetting {
+    pub key: &'static str,
+    pub what: &'static str,
+    pub unit: Unit,
+    pub default: u64,
+    pub min: u64,
+    pub max: u64,
+    set: fn(&mut Limits, u64),
+    get: fn(&Limits) -> u64,
+}
+
+impl LimitSetting {
+    pub fn apply(&self, limits: &mut Limits, value: u64) {
+        (self.set)(limits, value)
+    }
+
+    pub fn value(&self, limits: &Limits) -> u64 {
+        (self.get)(limits)
+    }
+
+    /// The value with its unit, for people.
+    pub fn show(&self, limits: &Limits) -> String {
+        let v = self.value(limits);
+        match self.unit {
+            Unit::Mib => format!("{} bytes", v << 20),
+            Unit::Seconds => format!("{v} s"),
+            Unit::Count => v.to_string(),
+            Unit::Bytes => format!("{v} bytes"),
         }
     }
+}
+
+fn secs(d: Duration) -> u64 {
+    d.as_secs()
+}
+
+/// The limits an operator may set, with their defaults and ranges.
+pub const LIMIT_SETTINGS: &[LimitSetting] = &[
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_MEMORY_LIMIT_MIB",
+        what: "linear memory, all memories together",
+        unit: Unit::Mib,
+        default: 32,
+        min: 1,
+        max: 4096,
+        set: |l, v| l.memory_bytes = (v as usize) << 20,
+        get: |l| (l.memory_bytes >> 20) as u64,
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_TABLE_ELEMENTS",
+        what: "table elements",
+        unit: Unit::Count,
+        default: 20_000,
+        min: 1,
+        max: 10_000_000,
+        set: |l, v| l.table_elements = v as usize,
+        get: |l| l.table_elements as u64,
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_DEADLINE_SECONDS",
+        what: "wall-clock deadline (also bounds CPU)",
+        unit: Unit::Seconds,
+        default: 30,
+        min: 1,
+        max: 3600,
+        set: |l, v| l.component_deadline = Duration::from_secs(v),
+        get: |l| secs(l.component_deadline),
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_MAX_REQUESTS",
+        what: "outgoing requests per run",
+        unit: Unit::Count,
+        default: 1,
+        min: 0,
+        max: 100,
+        set: |l, v| l.max_requests = v as u32,
+        get: |l| u64::from(l.max_requests),
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_MAX_REQUEST_BYTES",
+        what: "request (line, headers, body, trailers)",
+        unit: Unit::Bytes,
+        default: 65_536,
+        min: 0,
+        max: 1 << 30,
+        set: |l, v| l.max_request_bytes = v,
+        get: |l| l.max_request_bytes,
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_MAX_RESPONSE_BYTES",
+        what: "response body",
+        unit: Unit::Bytes,
+        default: 1_048_576,
+        min: 0,
+        max: 1 << 30,
+        set: |l, v| l.max_response_body_bytes = v,
+        get: |l| l.max_response_body_bytes,
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_CONNECT_TIMEOUT_SECONDS",
+        what: "connect timeout",
+        unit: Unit::Seconds,
+        default: 10,
+        min: 1,
+        max: 3600,
+        set: |l, v| l.connect_timeout = Duration::from_secs(v),
+        get: |l| secs(l.connect_timeout),
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS",
+        what: "first-byte timeout",
+        unit: Unit::Seconds,
+        default: 15,
+        min: 1,
+        max: 3600,
+        set: |l, v| l.first_byte_timeout = Duration::from_secs(v),
+        get: |l| secs(l.first_byte_timeout),
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_BETWEEN_BYTES_TIMEOUT_SECONDS",
+        what: "between-bytes timeout",
+        unit: Unit::Seconds,
+        default: 5,
+        min: 1,
+        max: 3600,
+        set: |l, v| l.between_bytes_timeout = Duration::from_secs(v),
+        get: |l| secs(l.between_bytes_timeout),
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_MAX_OUTPUT_BYTES",
+        what: "stdout and stderr, each",
+        unit: Unit::Bytes,
+        default: 16_384,
+        min: 0,
+        max: 1 << 30,
+        set: |l, v| l.max_output_bytes = v as usize,
+        get: |l| l.max_output_bytes as u64,
+    },
+    LimitSetting {
+        key: "UPGRADE_RESPONDER_MAX_OUTCOME_BYTES",
+        what: "returned outcome",
+        unit: Unit::Bytes,
+        default: 262_144,
+        min: 1,
+        max: 1 << 30,
+        set: |l, v| l.max_outcome_bytes = v as usize,
+        get: |l| l.max_outcome_bytes as u64,
+    },
+];
+
+impl Default for Limits {
+    /// Every limit at its setting's default.
+    fn default() -> Self {
+        let mut limits = Self {
+            memory_bytes: 0,
+            table_elements: 0,
+            component_deadline: Duration::ZERO,
+            max_requests: 0,
+            max_request_bytes: 0,
+            max_response_body_bytes: 0,
+            connect_timeout: Duration::ZERO,
+            first_byte_timeout: Duration::ZERO,
+            between_bytes_timeout: Duration::ZERO,
+            max_output_bytes: 0,
+            max_outcome_bytes: 0,
+        };
+        for setting in LIMIT_SETTINGS {
+            setting.apply(&mut limits, setting.default);
+        }
+        limits
+    }
+}
+
+/// Every bound in force, for `capabilities`: (setting or "fixed", what,
+/// value). Settable limits first, then the fixed host budget.
+pub fn limit_rows(limits: &Limits) -> Vec<(&'static str, &'static str, String)> {
+    let mut rows: Vec<(&'static str, &'static str, String)> = LIMIT_SETTINGS
+        .iter()
+        .map(|s| (s.key, s.what, s.show(limits)))
+        .collect();
+    let b = &HOST_BUDGET;
+    rows.extend([
+        (
+            "fixed",
+            "host resources (handles) held for the component",
+            b.handles.to_string(),
+        ),
+        (
+            "fixed",
+            "headers or trailers, one fields value",
+            format!("{} bytes", b.fields_bytes),
+        ),
+        (
+            "fixed",
+            "outgoing body chunk buffered per body",
+            format!("{} bytes", b.body_chunk_bytes),
+        ),
+        (
+            "fixed",
+            "bytes copied in one call (= memory limit)",
+            format!("{} bytes", limits.memory_bytes),
+        ),
+        (
+            "fixed",
+            "core instances / memories / tables",
+            format!("{} / {} / {}", b.instances, b.memories, b.tables),
+        ),
+        (
+            "fixed",
+            "component file",
+            format!("{} bytes", b.component_bytes),
+        ),
+        (
+            "fixed",
+            "loading (compiling) the component",
+            format!("{} s", b.load_deadline.as_secs()),
+        ),
+        (
+            "fixed",
+            "denied requests logged (the rest counted)",
+            b.denials_logged.to_string(),
+        ),
+        (
+            "fixed",
+            "component text quoted in one log line",
+            format!("{} characters", b.log_text_chars),
+        ),
+    ]);
+    rows
 }
 
 #[cfg(test)]
@@ -298,7 +663,7 @@ mod tests {
     fn only_the_endpoint_authority_is_permitted() {
         let a = Authority::of_endpoint("https://upgrade.example.com/v1/checkupgrade").unwrap();
         assert!(a.permits("https", "upgrade.example.com").is_ok());
-        assert!(a.permits("https", "UPGRADE.example.com:443").is_ok());
+        assert!(a.permits("https", "upgrade.example.com:443").is_ok());
         assert!(
             a.permits("http", "upgrade.example.com").is_err(),
             "no downgrade to http"
@@ -316,5 +681,69 @@ mod tests {
         );
         let idn = Authority::of_endpoint("https://bücher.example/v1").unwrap();
         assert!(idn.permits("https", "xn--bcher-kva.example").is_ok());
+    }
+
+    /// The host connects to what it checked: an authority that a parser
+    /// reads as the endpoint but that is written otherwise is denied.
+    #[test]
+    fn only_the_normal_form_of_the_endpoint_authority_is_permitted() {
+        let a = Authority::of_endpoint("http://127.0.0.1:8314/v1/checkupgrade").unwrap();
+        assert!(a.permits("http", "127.0.0.1:8314").is_ok());
+        for odd in [
+            "127.0.0.1.:8314",
+            "2130706433:8314",
+            "0x7f.1:8314",
+            "0177.0.0.1:8314",
+            "127.1:8314",
+            "user@127.0.0.1:8314",
+            "@127.0.0.1:8314",
+            "127.0.0.1:08314",
+            "127.0.0.1:018314",
+        ] {
+            let denied = a.permits("http", odd);
+            assert!(denied.is_err(), "{odd} was permitted");
+        }
+        assert_eq!(
+            a.permits("http", "2130706433:8314").unwrap_err(),
+            "request to http://2130706433:8314 denied: the authority is not in normal form (write 127.0.0.1:8314); only http://127.0.0.1:8314 is allowed"
+        );
+        let named = Authority::of_endpoint("https://upgrade.example.com/v1").unwrap();
+        assert!(named.permits("https", "upgrade.example.com.").is_err());
+        assert!(named.permits("https", "UPGRADE.example.com").is_err());
+        assert!(named.permits("https", "upgrade.example.com:443").is_ok());
+        assert_eq!(a.ip(), Some(std::net::Ipv4Addr::LOCALHOST.into()));
+        assert_eq!(named.ip(), None);
+        let v6 = Authority::of_endpoint("http://[::1]:8314/").unwrap();
+        assert!(v6.permits("http", "[::1]:8314").is_ok());
+        assert!(v6.permits("http", "[0::1]:8314").is_err());
+        assert_eq!(v6.ip(), Some(std::net::Ipv6Addr::LOCALHOST.into()));
+    }
+
+    #[test]
+    fn component_text_cannot_start_a_log_line_and_is_cut() {
+        assert_eq!(
+            log_text("a\nINFO forged\r\0\u{1b}[31m\u{2028}z", 100),
+            "a\\nINFO forged\\r\\u{0}\\u{1b}[31m\\u{2028}z"
+        );
+        assert_eq!(log_text("abcdef", 3), "abc[... 3 more characters cut]");
+        assert_eq!(log_text("plain", 5), "plain");
+    }
+
+    #[test]
+    fn the_default_limits_are_the_settings_defaults() {
+        let limits = Limits::default();
+        assert_eq!(limits.memory_bytes, 32 << 20);
+        assert_eq!(limits.max_request_bytes, 64 << 10);
+        for setting in LIMIT_SETTINGS {
+            assert_eq!(setting.value(&limits), setting.default, "{}", setting.key);
+            assert!((setting.min..=setting.max).contains(&setting.default));
+        }
+        let rows = limit_rows(&limits);
+        assert_eq!(rows.len(), LIMIT_SETTINGS.len() + 9);
+        assert!(rows.contains(&(
+            "UPGRADE_RESPONDER_MEMORY_LIMIT_MIB",
+            "linear memory, all memories together",
+            "33554432 bytes".to_string()
+        )));
     }
 }

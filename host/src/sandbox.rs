@@ -162,9 +162,36 @@ impl std::fmt::Display for Refused {
 impl std::error::Error for Refused {}
 
 /// Compiles `bytes` and checks them against the policy, before anything runs.
+/// Loading is bounded: a file over the policy's size is refused unread, and
+/// compiling runs on its own thread under the policy's load deadline (a
+/// compile still running then is abandoned; it ends with the process).
 pub fn check(engine: &Engine, bytes: &[u8], origin: &str) -> Result<Checked, Refused> {
-    let component = Component::new(engine, bytes)
-        .map_err(|e| Refused(format!("{origin} is not a WebAssembly component: {e:#}")))?;
+    let budget = &policy::HOST_BUDGET;
+    if bytes.len() > budget.component_bytes {
+        return Err(Refused(format!(
+            "{origin} is {} bytes; the host loads components of up to {} bytes",
+            bytes.len(),
+            budget.component_bytes
+        )));
+    }
+    let (done, result) = std::sync::mpsc::channel();
+    let (engine_for_compile, bytes) = (engine.clone(), bytes.to_vec());
+    std::thread::Builder::new()
+        .name("compile".into())
+        .spawn(move || {
+            let _ = done.send(Component::new(&engine_for_compile, &bytes));
+        })
+        .map_err(|e| Refused(format!("cannot start compiling {origin}: {e}")))?;
+    let component = match result.recv_timeout(budget.load_deadline) {
+        Ok(compiled) => compiled
+            .map_err(|e| Refused(format!("{origin} is not a WebAssembly component: {e:#}")))?,
+        Err(_) => {
+            return Err(Refused(format!(
+                "{origin} did not load within the load deadline ({} s)",
+                budget.load_deadline.as_secs()
+            )));
+        }
+    };
     let shape = Shape::of(engine, &component);
     if let Some(reason) = shape.refusal() {
         return Err(Refused(format!(
@@ -179,11 +206,27 @@ pub fn check(engine: &Engine, bytes: &[u8], origin: &str) -> Result<Checked, Ref
     })
 }
 
-/// What the run hit, for the warnings.
+/// What the run hit, and what the host saw at the egress hook.
 #[derive(Debug, Default, Clone)]
 pub struct Events {
     /// The limit that stopped the run, if one did.
     pub limit_hit: Option<String>,
+    /// Requests the egress hook denied (only the first is logged).
+    pub denied: u32,
+    /// What went out and came back, as the host counted it: the last
+    /// request that reached the endpoint.
+    pub exchange: Option<Exchange>,
+}
+
+/// One request as the host saw it, whatever the component says about it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The endpoint's status, once its answer arrived.
+    pub status: Option<u16>,
+    /// Request line, headers, body and trailers the component sent.
+    pub bytes_sent: u64,
+    /// Response body bytes the component read.
+    pub bytes_received: u64,
 }
 
 type SharedEvents = Arc<Mutex<Events>>;
@@ -193,9 +236,11 @@ fn record(events: &SharedEvents, change: impl FnOnce(&mut Events)) {
 }
 
 /// Memory and table bounds that remember which one was hit (a refused
-/// growth surfaces in the guest as a plain failure, not as a trap).
+/// growth surfaces in the guest as a plain failure, not as a trap). All
+/// memories of the store count against one limit together.
 struct Bounds {
     memory_bytes: usize,
+    memory_in_use: usize,
     table_elements: usize,
     events: SharedEvents,
 }
@@ -203,12 +248,15 @@ struct Bounds {
 impl ResourceLimiter for Bounds {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= self.memory_bytes;
-        if !allowed {
+        let total = (self.memory_in_use - current.min(self.memory_in_use)).saturating_add(desired);
+        let allowed = total <= self.memory_bytes;
+        if allowed {
+            self.memory_in_use = total;
+        } else {
             let limit = format!("memory limit ({} bytes)", self.memory_bytes);
             record(&self.events, |e| e.limit_hit = Some(limit));
         }
@@ -227,6 +275,18 @@ impl ResourceLimiter for Bounds {
             record(&self.events, |e| e.limit_hit = Some(limit));
         }
         Ok(allowed)
+    }
+
+    fn instances(&self) -> usize {
+        policy::HOST_BUDGET.instances
+    }
+
+    fn memories(&self) -> usize {
+        policy::HOST_BUDGET.memories
+    }
+
+    fn tables(&self) -> usize {
+        policy::HOST_BUDGET.tables
     }
 }
 
@@ -250,17 +310,36 @@ struct Egress {
     events: SharedEvents,
 }
 
+/// Bytes of the request line and headers as the component wrote them.
+fn head_bytes(request: &http::Request<wasmtime_wasi_http::WasiBody>) -> u64 {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(1, |p| p.as_str().len());
+    // "METHOD target HTTP/1.1\r\n", then "name: value\r\n" per header, then "\r\n".
+    let line = request.method().as_str().len() + 1 + target + 11;
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+        .sum();
+    (line + headers + 2) as u64
+}
+
 impl Egress {
+    /// Allowed: the bytes of the request's head, counted against the
+    /// request size limit. Denied: why.
     fn decide(
         &mut self,
         request: &http::Request<wasmtime_wasi_http::WasiBody>,
-    ) -> Result<(), String> {
+    ) -> Result<u64, String> {
         let uri = request.uri();
         let scheme = uri.scheme_str().unwrap_or("");
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
         let Some(policy) = &self.policy else {
             return Err(format!(
-                "request to {scheme}://{authority} denied: dry run sends nothing"
+                "request to {scheme}://{} denied: dry run sends nothing",
+                policy::log_text(authority, 200)
             ));
         };
         policy.authority.permits(scheme, authority)?;
@@ -268,24 +347,33 @@ impl Egress {
             let limit = format!("request limit ({} per run)", self.limits.max_requests);
             record(&self.events, |e| e.limit_hit = Some(limit.clone()));
             return Err(format!(
-                "request to {scheme}://{authority} denied: {limit} reached"
+                "request to {} denied: {limit} reached",
+                policy.authority
             ));
         }
-        if let Some(length) = request
+        let max = self.limits.max_request_bytes;
+        let head = head_bytes(request);
+        let length = request
             .headers()
             .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-            && length > self.limits.max_request_body_bytes
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(length) = length
+            && length > max
         {
-            let limit = format!(
-                "request body limit ({} bytes)",
-                self.limits.max_request_body_bytes
-            );
+            let limit = format!("request body limit ({max} bytes)");
             record(&self.events, |e| e.limit_hit = Some(limit.clone()));
             return Err(format!("request of {length} bytes denied: {limit}"));
         }
+        let total = head + length.unwrap_or(0);
+        if total > max {
+            let limit = request_size_limit(max);
+            record(&self.events, |e| e.limit_hit = Some(limit.clone()));
+            return Err(format!(
+                "request of {total} bytes ({head} of request line and headers) denied: {limit}"
+            ));
+        }
         self.requests_made += 1;
-        Ok(())
+        Ok(head)
     }
 
     /// The component's timeouts, never longer than the policy's.
@@ -313,17 +401,24 @@ type SendResult = wasmtime_wasi_http::Result<(
     HttpFuture<wasmtime_wasi_http::Result<()>>,
 )>;
 
+fn request_size_limit(max: u64) -> String {
+    format!("request size limit ({max} bytes: line, headers, body and trailers)")
+}
+
 impl WasiHttpHooks for Egress {
     /// The component may not set credentials or the client's name: the host
-    /// sets both.
+    /// sets both (`policy::FORBIDDEN_REQUEST_HEADERS`).
     fn forbidden_header_filter(&mut self) -> wasmtime_wasi_http::ForbiddenHeaderFilter {
-        Arc::new(|name| {
-            wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS.contains(name)
-                || name == http::header::AUTHORIZATION
-                || name == http::header::PROXY_AUTHORIZATION
-                || name == http::header::USER_AGENT
-                || name == http::header::COOKIE
-        })
+        Arc::new(policy::header_forbidden)
+    }
+
+    /// One chunk buffered per outgoing body, of the policy's size.
+    fn p2_outgoing_body_buffer_chunks(&mut self) -> usize {
+        1
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        policy::HOST_BUDGET.body_chunk_bytes
     }
 
     fn send_request(
@@ -336,14 +431,14 @@ impl WasiHttpHooks for Egress {
         let decision = self.decide(&request);
         let options = self.clamp(options);
         let events = self.events.clone();
-        let max_request = self.limits.max_request_body_bytes;
+        let max_request = self.limits.max_request_bytes;
         let max_response = self.limits.max_response_body_bytes;
         request
             .headers_mut()
             .insert(http::header::USER_AGENT, self.user_agent.clone());
-        let tls = self.policy.as_ref().map(|p| p.tls.clone());
+        let policy = self.policy.clone();
         if decision.is_ok()
-            && let Some(token) = self.policy.as_ref().and_then(|p| p.bearer_token.clone())
+            && let Some(token) = policy.as_ref().and_then(|p| p.bearer_token.clone())
         {
             request
                 .headers_mut()
@@ -351,35 +446,66 @@ impl WasiHttpHooks for Egress {
         }
 
         Box::new(async move {
-            if let Err(reason) = decision {
-                tracing::warn!("{reason}");
-                // Read (a bounded part of) the body the component is still
-                // writing, so it sees "request denied" and not a reset.
-                let body = request.into_body();
-                let _ = tokio::time::timeout(
-                    Duration::from_secs(1),
-                    http_body_util::Limited::new(body, max_request as usize).collect(),
-                )
-                .await;
-                return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
-            }
-            let request = request.map(|body| {
-                BoundedBody::new(body, max_request, "request body", events.clone(), |max| {
-                    wasmtime_wasi_http::Error::HttpRequestBodySize(Some(max))
-                })
-                .boxed_unsync()
-            });
-            let Some(tls) = tls else {
+            let head = match decision {
+                Ok(head) => head,
+                Err(reason) => {
+                    // One line for the first denial; the rest are counted
+                    // and reported once when the call ends.
+                    let mut first = false;
+                    record(&events, |e| {
+                        e.denied += 1;
+                        first = e.denied <= policy::HOST_BUDGET.denials_logged;
+                    });
+                    if first {
+                        tracing::warn!("{reason}");
+                    }
+                    // Read (a bounded part of) the body the component is still
+                    // writing, so it sees "request denied" and not a reset.
+                    let body = request.into_body();
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        http_body_util::Limited::new(body, max_request as usize).collect(),
+                    )
+                    .await;
+                    return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+                }
+            };
+            let Some(policy) = policy else {
                 return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
             };
-            let (response, io) = crate::transport::send(request, options, tls).await?;
+            record(&events, |e| {
+                e.exchange = Some(Exchange {
+                    bytes_sent: head,
+                    ..Exchange::default()
+                })
+            });
+            let request = request.map(|body| {
+                BoundedBody::new(
+                    body,
+                    max_request.saturating_sub(head),
+                    Counted::Sent,
+                    events.clone(),
+                    request_size_limit(max_request),
+                    || wasmtime_wasi_http::Error::HttpRequestBodySize(None),
+                )
+                .boxed_unsync()
+            });
+            let (response, io) =
+                crate::transport::send(request, options, policy.tls, &policy.authority).await?;
+            let status = response.status().as_u16();
+            record(&events, |e| {
+                if let Some(exchange) = &mut e.exchange {
+                    exchange.status = Some(status);
+                }
+            });
             let response = response.map(|body| {
                 BoundedBody::new(
                     body.boxed_unsync(),
                     max_response,
-                    "response body",
+                    Counted::Received,
                     events.clone(),
-                    |max| wasmtime_wasi_http::Error::HttpResponseBodySize(Some(max)),
+                    format!("response body limit ({max_response} bytes)"),
+                    || wasmtime_wasi_http::Error::HttpResponseBodySize(None),
                 )
                 .boxed_unsync()
             });
@@ -388,33 +514,52 @@ impl WasiHttpHooks for Egress {
     }
 }
 
-/// A body that fails once more than `max` bytes went through.
+/// Which way a bounded body goes, for the count and the limit's name.
+#[derive(Clone, Copy)]
+enum Counted {
+    Sent,
+    Received,
+}
+
+/// A body that fails once more than `max` bytes went through (data and
+/// trailers), counting them into the run's exchange as they pass.
 struct BoundedBody {
     inner: wasmtime_wasi_http::WasiBody,
     seen: u64,
     max: u64,
-    what: &'static str,
+    way: Counted,
     events: SharedEvents,
-    too_big: fn(u64) -> wasmtime_wasi_http::Error,
+    /// The limit's name in the warning, and the error the component sees.
+    limit: String,
+    too_big: fn() -> wasmtime_wasi_http::Error,
 }
 
 impl BoundedBody {
     fn new(
         inner: wasmtime_wasi_http::WasiBody,
         max: u64,
-        what: &'static str,
+        way: Counted,
         events: SharedEvents,
-        too_big: fn(u64) -> wasmtime_wasi_http::Error,
+        limit: String,
+        too_big: fn() -> wasmtime_wasi_http::Error,
     ) -> Self {
         Self {
             inner,
             seen: 0,
             max,
-            what,
+            way,
             events,
+            limit,
             too_big,
         }
     }
+}
+
+fn trailer_bytes(trailers: &http::HeaderMap) -> u64 {
+    trailers
+        .iter()
+        .map(|(name, value)| (name.as_str().len() + 2 + value.len() + 2) as u64)
+        .sum()
 }
 
 impl Body for BoundedBody {
@@ -426,14 +571,26 @@ impl Body for BoundedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let frame = ready!(Pin::new(&mut self.inner).poll_frame(cx));
-        if let Some(Ok(frame)) = &frame
-            && let Some(data) = frame.data_ref()
-        {
-            self.seen += data.len() as u64;
+        if let Some(Ok(frame)) = &frame {
+            let bytes = match (frame.data_ref(), frame.trailers_ref()) {
+                (Some(data), _) => data.len() as u64,
+                (None, Some(trailers)) => trailer_bytes(trailers),
+                (None, None) => 0,
+            };
+            self.seen += bytes;
+            let way = self.way;
+            record(&self.events, |e| {
+                if let Some(exchange) = &mut e.exchange {
+                    match way {
+                        Counted::Sent => exchange.bytes_sent += bytes,
+                        Counted::Received => exchange.bytes_received += bytes,
+                    }
+                }
+            });
             if self.seen > self.max {
-                let limit = format!("{} limit ({} bytes)", self.what, self.max);
+                let limit = self.limit.clone();
                 record(&self.events, |e| e.limit_hit = Some(limit));
-                return Poll::Ready(Some(Err((self.too_big)(self.max))));
+                return Poll::Ready(Some(Err((self.too_big)())));
             }
         }
         Poll::Ready(frame)
@@ -553,18 +710,23 @@ pub async fn call(
     let wasi = WasiCtx::builder()
         .stdout(stdout.clone())
         .stderr(stderr.clone())
-        .allow_tcp(false)
-        .allow_udp(false)
-        .allow_ip_name_lookup(false)
+        .allow_tcp(policy::WASI_TCP)
+        .allow_udp(policy::WASI_UDP)
+        .allow_ip_name_lookup(policy::WASI_NAME_LOOKUP)
         .build();
     let policy = match &call {
         Call::BuildPayload(..) | Call::RequestSchema => None,
         Call::Report(_, _, policy) => Some(policy.clone()),
     };
+    let budget = &policy::HOST_BUDGET;
+    let mut http = WasiHttpCtx::new();
+    http.set_field_size_limit(budget.fields_bytes);
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(budget.handles);
     let state = RunState {
         wasi,
-        http: WasiHttpCtx::new(),
-        table: ResourceTable::new(),
+        http,
+        table,
         egress: Egress {
             policy,
             limits: limits.clone(),
@@ -574,12 +736,17 @@ pub async fn call(
         },
         bounds: Bounds {
             memory_bytes: limits.memory_bytes,
+            memory_in_use: 0,
             table_elements: limits.table_elements,
             events: events.clone(),
         },
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.bounds);
+    store.set_max_component_handles(budget.handles);
+    // What one call may copy out of the component: never more than its
+    // memory limit (the copy is freed when the call returns).
+    store.set_hostcall_fuel(limits.memory_bytes);
     let ticks = (limits.component_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
     store.set_epoch_deadline(ticks);
     store.epoch_deadline_trap();
@@ -607,6 +774,17 @@ pub async fn call(
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     };
+    let denied = events_now().denied;
+    let logged = policy::HOST_BUDGET.denials_logged;
+    if denied > logged {
+        tracing::warn!(
+            "{} more requests denied like the first (denials are logged once, then counted)",
+            denied - logged
+        );
+    }
+    // The component's stdout and stderr go to the log: one line each.
+    let stdout = || policy::log_text(stdout.text().trim_end(), usize::MAX);
+    let stderr = || policy::log_text(stderr.text().trim_end(), usize::MAX);
     let result = match outcome {
         Ok(Ok(returned)) if returned_bytes(&returned) > limits.max_outcome_bytes => Err(Stopped {
             reason: format!(
@@ -614,13 +792,13 @@ pub async fn call(
                 limits.max_outcome_bytes,
                 returned_bytes(&returned)
             ),
-            stdout: stdout.text(),
-            stderr: stderr.text(),
+            stdout: stdout(),
+            stderr: stderr(),
         }),
         Ok(Ok(returned)) => Ok(Finished {
-            returned,
-            stdout: stdout.text(),
-            stderr: stderr.text(),
+            returned: loggable(returned),
+            stdout: stdout(),
+            stderr: stderr(),
             events: events_now(),
         }),
         Ok(Err(error)) => {
@@ -628,8 +806,8 @@ pub async fn call(
             let reason = stop_reason(&error, &events, limits);
             Err(Stopped {
                 reason,
-                stdout: stdout.text(),
-                stderr: stderr.text(),
+                stdout: stdout(),
+                stderr: stderr(),
             })
         }
         Err(_elapsed) => Err(Stopped {
@@ -637,11 +815,46 @@ pub async fn call(
                 "deadline ({} ms) passed while the component waited",
                 limits.component_deadline.as_millis()
             ),
-            stdout: stdout.text(),
-            stderr: stderr.text(),
+            stdout: stdout(),
+            stderr: stderr(),
         }),
     };
     Ok(result)
+}
+
+/// The returned texts the host logs, escaped and cut for one log line.
+/// The payload is left as it is: a dry run prints it on stdout, the
+/// product of the run, and a report only logs its length.
+fn loggable(returned: Returned) -> Returned {
+    let cap = policy::HOST_BUDGET.log_text_chars;
+    let text = |t: String| policy::log_text(&t, cap);
+    match returned {
+        Returned::Payload(Ok(payload)) => Returned::Payload(Ok(payload)),
+        Returned::Payload(Err(reason)) => Returned::Payload(Err(text(reason))),
+        Returned::Report(Ok(mut outcome)) => {
+            let notice = &mut outcome.notice;
+            notice.current = text(std::mem::take(&mut notice.current));
+            notice.channel = text(std::mem::take(&mut notice.channel));
+            notice.reason = text(std::mem::take(&mut notice.reason));
+            for step in [&mut notice.next, &mut notice.target].into_iter().flatten() {
+                step.version = text(std::mem::take(&mut step.version));
+                step.release_date = text(std::mem::take(&mut step.release_date));
+            }
+            Returned::Report(Ok(outcome))
+        }
+        Returned::Report(Err(ReportError::InvalidFacts(t))) => {
+            Returned::Report(Err(ReportError::InvalidFacts(text(t))))
+        }
+        Returned::Report(Err(ReportError::NotSent(t))) => {
+            Returned::Report(Err(ReportError::NotSent(text(t))))
+        }
+        Returned::Report(Err(ReportError::BadResponse(mut bad))) => {
+            bad.reason = text(bad.reason);
+            Returned::Report(Err(ReportError::BadResponse(bad)))
+        }
+        // Printed by `schema` only after the host's own JSON parse.
+        Returned::Schema(schema) => Returned::Schema(schema),
+    }
 }
 
 /// The text a call returned, in bytes: what the host would log or print.
@@ -699,13 +912,122 @@ fn stop_reason(error: &anyhow::Error, events: &Events, limits: &Limits) -> Strin
             exit.0
         );
     }
-    let trap = format!("{error:#}");
-    match &events.limit_hit {
-        Some(limit) => format!("{limit} reached: {}", first_line(&trap)),
-        None => format!("component trapped: {}", first_line(&trap)),
+    // The reason, without wasmtime's backtrace (which would otherwise be
+    // the first line and say nothing).
+    let reason = error
+        .chain()
+        .map(|e| e.to_string())
+        .filter(|text| !text.starts_with("error while executing at wasm backtrace"))
+        .collect::<Vec<_>>()
+        .join(": ");
+    let budget = &policy::HOST_BUDGET;
+    let host_limit = if error.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<wasmtime::component::ResourceTableError>(),
+            Some(wasmtime::component::ResourceTableError::Full)
+        )
+    }) || reason.contains("store handle limit exceeded")
+    {
+        Some(format!("host resource limit ({} handles)", budget.handles))
+    } else if reason.contains("total size of fields exceeds limit") {
+        Some(format!(
+            "header fields limit ({} bytes per fields value)",
+            budget.fields_bytes
+        ))
+    } else if reason.contains("fuel allocated for hostcalls has been exhausted") {
+        Some(format!(
+            "per-call copy limit ({} bytes, the memory limit)",
+            limits.memory_bytes
+        ))
+    } else if reason.contains("count too high") {
+        Some(format!(
+            "instance, memory and table count limit ({} / {} / {})",
+            budget.instances, budget.memories, budget.tables
+        ))
+    } else {
+        None
+    };
+    let reason = policy::log_text(first_line(&reason), budget.log_text_chars);
+    match events.limit_hit.clone().or(host_limit) {
+        Some(limit) => format!("{limit} reached: {reason}"),
+        None => format!("component trapped: {reason}"),
     }
 }
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every interface of the WASI packages in `wit/deps`, without version.
+    fn wasi_interfaces() -> Vec<String> {
+        let deps = concat!(env!("CARGO_MANIFEST_DIR"), "/../wit/deps");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(deps).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let package = text
+                .lines()
+                .find_map(|l| l.strip_prefix("package ")?.strip_suffix(';'))
+                .unwrap();
+            let package = package.split_once('@').unwrap().0;
+            for line in text.lines() {
+                if let Some(rest) = line.strip_prefix("interface ") {
+                    let name = rest.trim_end_matches('{').trim();
+                    found.push(format!("{package}/{name}"));
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    /// Whether the linker defines `interface` at some 0.2.x version (or at
+    /// the reporter types' version): defining that name again (as a
+    /// function; an instance may be reopened) must then fail.
+    fn defines(linker: &Linker<RunState>, interface: &str) -> bool {
+        let versions: Vec<String> = if interface.starts_with("upgrade-responder:") {
+            vec![policy::REPORTER_TYPES_VERSION.to_string()]
+        } else {
+            (0..=30)
+                .map(|patch| format!("{}{patch}", policy::WASI_VERSION_PREFIX))
+                .collect()
+        };
+        versions.iter().any(|version| {
+            linker
+                .clone()
+                .root()
+                .func_wrap(&format!("{interface}@{version}"), |_, (): ()| Ok(()))
+                .is_err()
+        })
+    }
+
+    /// The linker and the policy agree: it defines every allowed interface
+    /// and no other WASI interface.
+    #[test]
+    fn the_linker_defines_exactly_the_allowed_imports() {
+        let engine = engine().unwrap();
+        let linker = linker(&engine).unwrap();
+        let interfaces = wasi_interfaces();
+        assert!(interfaces.len() > 30, "{interfaces:?}");
+        for interface in &interfaces {
+            let allowed = policy::ALLOWED_IMPORTS
+                .iter()
+                .any(|g| g.interface == interface);
+            assert_eq!(
+                defines(&linker, interface),
+                allowed,
+                "{interface}: the linker and policy::ALLOWED_IMPORTS disagree"
+            );
+        }
+        for grant in policy::ALLOWED_IMPORTS {
+            assert!(
+                defines(&linker, grant.interface),
+                "{} is allowed but not linked",
+                grant.interface
+            );
+        }
+    }
 }

@@ -7,6 +7,7 @@
 //! no fallback to plain HTTP and no way to skip verification.
 
 use std::future::Future;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
+
+use crate::policy::Authority;
 
 /// The TLS client configuration for every endpoint request.
 pub fn tls_config(ca_file: Option<&Path>) -> anyhow::Result<Arc<rustls::ClientConfig>> {
@@ -63,11 +66,16 @@ pub type Sent = (
     Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,
 );
 
-/// Sends `request` (already checked by the egress policy).
+/// Sends `request` (already checked by the egress policy) to `authority`,
+/// the endpoint's normalised host and port, which the policy found equal to
+/// the request's: the host connects to what it checked, never to the
+/// component's text. An IP-literal endpoint is connected to as it is, with
+/// no name lookup.
 pub async fn send(
     mut request: http::Request<WasiBody>,
     options: RequestOptions,
     tls: Arc<rustls::ClientConfig>,
+    authority: &Authority,
 ) -> Result<Sent, Error> {
     let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(10));
     let first_byte_timeout = options
@@ -79,20 +87,19 @@ pub async fn send(
         .max(Duration::from_millis(1));
 
     let uri = request.uri().clone();
-    let https = uri.scheme() == Some(&Scheme::HTTPS);
-    let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?;
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-
-    let tcp = tokio::time::timeout(connect_timeout, TcpStream::connect((host.as_str(), port)))
+    let https = authority.scheme == "https";
+    if uri.scheme() != Some(&if https { Scheme::HTTPS } else { Scheme::HTTP }) {
+        return Err(Error::HttpRequestDenied);
+    }
+    let tcp = tokio::time::timeout(connect_timeout, connect(authority))
         .await
-        .map_err(|_| Error::ConnectionTimeout)?
-        .map_err(Error::Connect)?;
+        .map_err(|_| Error::ConnectionTimeout)??;
     let stream: Box<dyn Stream> = if https {
-        let name = ServerName::try_from(host).map_err(|_| Error::HttpRequestUriInvalid)?;
+        let name = match authority.ip() {
+            Some(ip) => ServerName::IpAddress(ip.into()),
+            None => ServerName::try_from(authority.host.clone())
+                .map_err(|_| Error::HttpRequestUriInvalid)?,
+        };
         let tls = tokio::time::timeout(
             connect_timeout,
             tokio_rustls::TlsConnector::from(tls).connect(name, tcp),
@@ -135,6 +142,47 @@ pub async fn send(
         }
     });
     Ok((response, done))
+}
+
+/// A TCP connection to the authority's host and port. A name is looked up
+/// on a thread of its own: a lookup cannot be cancelled, and one still
+/// running when the run ends must not keep the process alive (the async
+/// runtime waits for its own blocking threads when it shuts down).
+async fn connect(authority: &Authority) -> Result<TcpStream, Error> {
+    let port = authority.port;
+    let addresses: Vec<SocketAddr> = match authority.ip() {
+        Some(ip) => vec![SocketAddr::new(ip, port)],
+        None => {
+            let (answer, lookup) = tokio::sync::oneshot::channel();
+            let host = authority.host.clone();
+            std::thread::Builder::new()
+                .name("name-lookup".into())
+                .spawn(move || {
+                    let _ = answer.send((host.as_str(), port).to_socket_addrs());
+                })
+                .map_err(|e| Error::InternalError(Some(e.to_string())))?;
+            lookup
+                .await
+                .map_err(|_| dns_error("lookup ended without an answer"))?
+                .map_err(|e| dns_error(&e.to_string()))?
+                .collect()
+        }
+    };
+    let mut last = None;
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(last.map_or_else(|| dns_error("no address"), Error::Connect))
+}
+
+fn dns_error(reason: &str) -> Error {
+    Error::DnsError {
+        rcode: Some(reason.to_string()),
+        info_code: None,
+    }
 }
 
 /// A certificate the roots do not vouch for is its own error, so the

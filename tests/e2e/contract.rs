@@ -50,8 +50,14 @@ fn a_0_1_0_component_reports_and_its_upgrade_claim_is_marked_unchecked() {
     );
     let info = ran.log_lines("INFO");
     assert!(
-        info[0].contains(
-            "report sent: status=200 payload_bytes=201 upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 channel=stable next_report_minutes=60"
+        info[0].starts_with("report sent: status=200 bytes_sent=")
+            || info[0].contains(" INFO report sent: status=200 bytes_sent="),
+        "{}",
+        info[0]
+    );
+    assert!(
+        info[0].ends_with(
+            "; the component read: upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 channel=stable next_report_minutes=60"
         ),
         "{}",
         info[0]

@@ -14,6 +14,8 @@ mod denied;
 mod doc_commands;
 mod endpoint_faults;
 mod failures;
+mod hostile;
+mod hostile_resources;
 mod hostile_servers;
 mod operator_input;
 mod pipeline;

@@ -154,7 +154,8 @@ fn the_json_log_carries_the_summary_values_as_fields() {
     let summary = &lines[0];
     assert_eq!(summary["level"], "INFO");
     assert_eq!(summary["status"], 200);
-    assert_eq!(summary["payload_bytes"], 201);
+    assert!(summary["bytes_sent"].as_u64().unwrap() > 201, "{summary}");
+    assert!(summary["bytes_received"].as_u64().unwrap() > 0, "{summary}");
     assert_eq!(summary["upgrade"], "available");
     assert_eq!(summary["plan_version"], "v1.32.2+k3s1");
     assert_eq!(summary["nodes"], 5);

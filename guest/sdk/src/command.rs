@@ -172,8 +172,14 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
         Ok(outcome) => {
             println!("{}", outcome.payload);
             eprintln!(
-                "{} component={component} elapsed_ms={elapsed_ms}",
-                sent_line(&outcome, &settings.endpoint, facts.nodes.len())
+                "{}",
+                sent_line(
+                    &outcome,
+                    &settings.endpoint,
+                    facts.nodes.len(),
+                    component,
+                    elapsed_ms
+                )
             );
             eprintln!("{}", crate::upgrade::operator_line(&outcome.notice));
             0
@@ -189,24 +195,29 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
     }
 }
 
-/// The host's `report sent:` line, up to its `component=` part.
-fn sent_line(outcome: &Outcome, endpoint: &str, nodes: usize) -> String {
+/// The host's `report sent:` line: what the command saw (status, payload
+/// bytes; the host counts the whole request at its egress hook), then what
+/// the component read, in the very words of the host.
+fn sent_line(
+    outcome: &Outcome,
+    endpoint: &str,
+    nodes: usize,
+    component: &str,
+    elapsed_ms: u128,
+) -> String {
+    let notice = &outcome.notice;
+    let version = |step: &Option<crate::UpgradeStep>| {
+        step.as_ref()
+            .map_or(crate::NONE.to_string(), |s| s.version.clone())
+    };
     format!(
-        "report sent: status={} payload_bytes={} upgrade={} plan_version={} target={} channel={} next_report_minutes={} endpoint={endpoint} nodes={nodes}",
+        "report sent: status={} payload_bytes={} endpoint={endpoint} nodes={nodes} component={component} elapsed_ms={elapsed_ms}; the component read: upgrade={} plan_version={} target={} channel={} next_report_minutes={}",
         outcome.status,
         outcome.payload.len(),
-        crate::upgrade::status_word(outcome.notice.status),
-        outcome
-            .notice
-            .next
-            .as_ref()
-            .map_or(crate::NONE, |s| s.version.as_str()),
-        outcome
-            .notice
-            .target
-            .as_ref()
-            .map_or(crate::NONE, |s| s.version.as_str()),
-        outcome.notice.channel,
+        crate::upgrade::status_word(notice.status),
+        version(&notice.next),
+        version(&notice.target),
+        notice.channel,
         outcome
             .request_interval_minutes
             .map_or(crate::UNKNOWN.to_string(), |m| m.to_string()),
@@ -285,8 +296,8 @@ mod tests {
             request_interval_minutes: Some(60),
         };
         assert_eq!(
-            sent_line(&outcome, "https://x/v1/checkupgrade", 3),
-            "report sent: status=200 payload_bytes=2 upgrade=up-to-date plan_version=none target=none channel=stable next_report_minutes=60 endpoint=https://x/v1/checkupgrade nodes=3"
+            sent_line(&outcome, "https://x/v1/checkupgrade", 3, "k3s.wasm", 7),
+            "report sent: status=200 payload_bytes=2 endpoint=https://x/v1/checkupgrade nodes=3 component=k3s.wasm elapsed_ms=7; the component read: upgrade=up-to-date plan_version=none target=none channel=stable next_report_minutes=60"
         );
         assert_eq!(
             describe(&ReportError::NotSent("connection refused".into())),

@@ -2,7 +2,7 @@
 //! component may import, where it may send, and every limit.
 
 use crate::USER_AGENT;
-use crate::config::{self, Config, Values};
+use crate::config::{Config, Values};
 use crate::failure::{Failure, exit};
 use crate::policy;
 
@@ -17,63 +17,7 @@ pub fn print(values: &Values, json: bool) -> u8 {
         .map(|(version, _)| *version)
         .collect();
     let limits = &config.limits;
-    let limit_rows: Vec<(&str, &str, String)> = vec![
-        (
-            config::MEMORY_LIMIT,
-            "linear memory",
-            format!("{} bytes", limits.memory_bytes),
-        ),
-        (
-            config::TABLE_LIMIT,
-            "table elements",
-            limits.table_elements.to_string(),
-        ),
-        (
-            config::DEADLINE,
-            "wall-clock deadline (also bounds CPU)",
-            format!("{} s", limits.component_deadline.as_secs()),
-        ),
-        (
-            config::MAX_REQUESTS,
-            "outgoing requests per run",
-            limits.max_requests.to_string(),
-        ),
-        (
-            config::MAX_REQUEST_BYTES,
-            "request body",
-            format!("{} bytes", limits.max_request_body_bytes),
-        ),
-        (
-            config::MAX_RESPONSE_BYTES,
-            "response body",
-            format!("{} bytes", limits.max_response_body_bytes),
-        ),
-        (
-            config::CONNECT_TIMEOUT,
-            "connect timeout",
-            format!("{} s", limits.connect_timeout.as_secs()),
-        ),
-        (
-            config::FIRST_BYTE_TIMEOUT,
-            "first-byte timeout",
-            format!("{} s", limits.first_byte_timeout.as_secs()),
-        ),
-        (
-            config::BETWEEN_BYTES_TIMEOUT,
-            "between-bytes timeout",
-            format!("{} s", limits.between_bytes_timeout.as_secs()),
-        ),
-        (
-            config::MAX_OUTPUT_BYTES,
-            "stdout and stderr, each",
-            format!("{} bytes", limits.max_output_bytes),
-        ),
-        (
-            config::MAX_OUTCOME_BYTES,
-            "returned outcome",
-            format!("{} bytes", limits.max_outcome_bytes),
-        ),
-    ];
+    let limit_rows = policy::limit_rows(limits);
     let tls_roots = match &config.ca_file {
         Some(path) => format!("public web roots (compiled in) + {}", path.display()),
         None => "public web roots (compiled in)".to_string(),
@@ -134,8 +78,6 @@ pub fn print(values: &Values, json: bool) -> u8 {
     for (key, what, value) in &limit_rows {
         println!("  {what:40} {value:>16}   {key}");
     }
-    println!(
-        "Never granted: files, sockets, name lookup, environment variables, arguments, stdin, the Kubernetes API."
-    );
+    println!("Never granted: {}", policy::NEVER_GRANTED);
     exit::OK
 }
