@@ -14,7 +14,6 @@ mod denied;
 mod doc_commands;
 mod endpoint_faults;
 mod failures;
-mod hostile;
 mod hostile_resources;
 mod hostile_servers;
 mod operator_input;
