@@ -989,7 +989,10 @@ mod tests {
     /// function; an instance may be reopened) must then fail.
     fn defines(linker: &Linker<RunState>, interface: &str) -> bool {
         let versions: Vec<String> = if interface.starts_with("upgrade-responder:") {
-            vec![policy::REPORTER_TYPES_VERSION.to_string()]
+            policy::REPORTER_CONTRACTS
+                .iter()
+                .map(|(version, _)| version.to_string())
+                .collect()
         } else {
             (0..=30)
                 .map(|patch| format!("{}{patch}", policy::WASI_VERSION_PREFIX))

@@ -361,6 +361,7 @@ impl Responder {
         };
         let state = Arc::new(State {
             behaviour,
+            schema: None,
             received: Mutex::new(Vec::new()),
         });
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
