@@ -23,7 +23,7 @@ mod tests_responder;
 #[cfg(test)]
 mod tests_server_rules;
 
-pub use apiserver::{ApiOptions, ApiRequest, ApiServer, DEFAULT_USER};
+pub use apiserver::{ApiOptions, ApiRequest, ApiServer, ClusterObjects, DEFAULT_USER};
 pub use rbac::Rule;
 pub use responder::{
     Behaviour, MAX_STRING_VALUE_LENGTH, MEASUREMENT, OfferedVersion, Received, RequestSchema,
