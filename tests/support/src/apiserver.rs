@@ -88,6 +88,8 @@ pub struct ApiRequest {
     pub token_ok: bool,
     /// The status code answered.
     pub status: u16,
+    /// The size of the response body sent, in bytes.
+    pub body_bytes: usize,
 }
 
 impl ApiRequest {
@@ -115,19 +117,26 @@ pub struct ApiServer {
     state: Arc<State>,
 }
 
-struct Fixtures {
-    version: Option<Value>,
-    kube_system: Option<Value>,
-    nodes: Option<Value>,
-    deployments: Option<Value>,
-    daemonsets: Option<Value>,
+/// The objects the stand-in serves; `None` makes its route answer 404.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterObjects {
+    /// `GET /version`
+    pub version: Option<Value>,
+    /// `GET /api/v1/namespaces/kube-system`
+    pub kube_system: Option<Value>,
+    /// `GET /api/v1/nodes` (a NodeList)
+    pub nodes: Option<Value>,
+    /// `GET /apis/apps/v1/namespaces/kube-system/deployments` (a list)
+    pub deployments: Option<Value>,
+    /// `GET /apis/apps/v1/namespaces/kube-system/daemonsets` (a list)
+    pub daemonsets: Option<Value>,
 }
 
 struct State {
     token: String,
     user: String,
     options: ApiOptions,
-    fixtures: Fixtures,
+    fixtures: ClusterObjects,
     requests: Mutex<Vec<ApiRequest>>,
 }
 
@@ -149,22 +158,29 @@ impl ApiServer {
     /// `nodes.json`, `deployments.json`, `daemonsets.json`; a missing file
     /// makes its route answer 404) and starts serving HTTPS on 127.0.0.1.
     pub fn start(fixture_dir: &Path, options: ApiOptions) -> anyhow::Result<ApiServer> {
-        let fixtures = Fixtures {
+        let objects = ClusterObjects {
             version: load(fixture_dir, "version.json")?,
             kube_system: load(fixture_dir, "kube-system.json")?,
             nodes: load(fixture_dir, "nodes.json")?,
             deployments: load(fixture_dir, "deployments.json")?,
             daemonsets: load(fixture_dir, "daemonsets.json")?,
         };
+        Self::serve(objects, options)
+            .with_context(|| format!("serving the fixtures in {}", fixture_dir.display()))
+    }
+
+    /// Starts serving `objects` (for example a generated cluster) over HTTPS
+    /// on 127.0.0.1.
+    pub fn serve(fixtures: ClusterObjects, options: ApiOptions) -> anyhow::Result<ApiServer> {
         for (name, list) in [
-            ("nodes.json", &fixtures.nodes),
-            ("deployments.json", &fixtures.deployments),
-            ("daemonsets.json", &fixtures.daemonsets),
+            ("nodes", &fixtures.nodes),
+            ("deployments", &fixtures.deployments),
+            ("daemonsets", &fixtures.daemonsets),
         ] {
             if let Some(list) = list
                 && !list.get("items").is_some_and(Value::is_array)
             {
-                anyhow::bail!("{name} in {} has no items array", fixture_dir.display());
+                anyhow::bail!("the {name} list has no items array");
             }
         }
         let mut raw = [0u8; 24];
@@ -447,6 +463,7 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<ApiBody> {
         headers,
         token_ok,
         status: reply.code,
+        body_bytes: reply.body.len(),
     });
     if reply.hang {
         std::future::pending::<()>().await;
@@ -748,12 +765,13 @@ fn decode_continue(token: &str) -> Result<usize, String> {
         .map_err(|_| "continue key is not valid: encoded start key is not valid".to_string())
 }
 
-/// A page of `list` for the `limit`/`continue` query parameters.
+/// A page of `list` for the `limit`/`continue` query parameters. Only the
+/// page's items are copied: a generated list may hold thousands of nodes.
 fn page(list: &Value, params: &[(String, String)], cap: Option<usize>) -> Result<Value, String> {
-    let items = list
+    let items: &[Value] = list
         .get("items")
         .and_then(Value::as_array)
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
     let rv = list
         .pointer("/metadata/resourceVersion")
@@ -779,7 +797,6 @@ fn page(list: &Value, params: &[(String, String)], cap: Option<usize>) -> Result
         }
     };
     let start = start.min(items.len());
-    let mut out = list.clone();
     let end = if limit > 0 {
         let mut n = usize::try_from(limit).unwrap_or(usize::MAX);
         if let Some(cap) = cap {
@@ -789,21 +806,24 @@ fn page(list: &Value, params: &[(String, String)], cap: Option<usize>) -> Result
     } else {
         items.len()
     };
-    let page_items: Vec<Value> = items[start..end].to_vec();
     let remaining = items.len() - end;
-    if let Some(obj) = out.as_object_mut() {
-        obj.insert("items".into(), Value::Array(page_items));
-        let meta = obj
-            .entry("metadata")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Some(meta) = meta.as_object_mut() {
-            meta.remove("continue");
-            meta.remove("remainingItemCount");
-            if remaining > 0 {
-                meta.insert("continue".into(), Value::String(encode_continue(rv, end)));
-                meta.insert("remainingItemCount".into(), Value::from(remaining));
-            }
+    let mut out = serde_json::Map::new();
+    if let Some(fields) = list.as_object() {
+        for (key, value) in fields.iter().filter(|(key, _)| *key != "items") {
+            out.insert(key.clone(), value.clone());
         }
     }
-    Ok(out)
+    let meta = out
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Some(meta) = meta.as_object_mut() {
+        meta.remove("continue");
+        meta.remove("remainingItemCount");
+        if remaining > 0 {
+            meta.insert("continue".into(), Value::String(encode_continue(rv, end)));
+            meta.insert("remainingItemCount".into(), Value::from(remaining));
+        }
+    }
+    out.insert("items".into(), Value::Array(items[start..end].to_vec()));
+    Ok(Value::Object(out))
 }

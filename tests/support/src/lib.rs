@@ -24,7 +24,8 @@ mod tests_responder;
 mod tests_server_rules;
 
 pub use apiserver::{
-    ApiFault, ApiOptions, ApiRequest, ApiServer, CONTINUE_EXPIRED_MESSAGE, DEFAULT_USER,
+    ApiFault, ApiOptions, ApiRequest, ApiServer, CONTINUE_EXPIRED_MESSAGE, ClusterObjects,
+    DEFAULT_USER,
 };
 pub use rbac::Rule;
 pub use responder::{
