@@ -85,7 +85,7 @@ fn soak() {
             baseline = (open_fds(), rss_bytes());
         }
         let k = i % kinds;
-        let (name, outcome) = if k % 2 == 0 {
+        let (name, outcome) = if k.is_multiple_of(2) {
             ("normal report".to_string(), normal_report())
         } else if k / 2 < api.len() {
             let case = &api[k / 2];

@@ -151,9 +151,9 @@ fn wasmtime_run_names_the_next_step_toward_the_channel_and_never_another_distrib
     );
     assert_eq!(command.exit_code, 0, "{}", command.stderr);
     assert!(
-        command.stderr.contains(&format!(
+        command.stderr.contains(
             "; the component read: upgrade=available plan_version=v1.31.7+k3s1 target=v1.33.1+k3s1 channel=latest next_report_minutes=60"
-        )) && command.stderr.contains(
+        ) && command.stderr.contains(
             "\nupgrade available: move to v1.31.7+k3s1 now (Plan version: v1.31.7+k3s1, released 2025-03-27), then toward v1.33.1+k3s1 on channel latest\n"
         ),
         "{}",
