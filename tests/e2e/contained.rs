@@ -44,6 +44,25 @@ const CONTAINED_TO: &[(&str, Contained)] = &[
             ],
         },
     ),
+    (
+        // Its flood of denied requests is in a report: hostile_resources.rs.
+        "contained-floods-denials",
+        Contained {
+            settings: &[],
+            stdout: Stdout::Exactly("{}\n"),
+            log: &[],
+        },
+    ),
+    (
+        "contained-forges-log-lines",
+        Contained {
+            settings: &[],
+            stdout: Stdout::Exactly(""),
+            log: &[
+                "dry run: the component built no payload: no payload\\n2026-01-01T00:00:00Z  INFO report sent",
+            ],
+        },
+    ),
 ];
 
 fn is_contained(name: &str, component: &str) {

@@ -193,8 +193,11 @@ fn many_memories_component(memories: u32, pages: i32) -> Vec<u8> {
     module.section(&code);
     let mut core = module.finish();
 
+    // Built against the frozen 0.1.0 contract (two exports, which the core
+    // functions above implement); the host serves it beside the current one.
     let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve.push_dir(workspace().join("wit")).unwrap();
+    resolve.push_dir(workspace().join("wit")).unwrap();
+    let (package, _) = resolve.push_dir(workspace().join("wit/v0.1.0")).unwrap();
     let world = resolve.select_world(&[package], Some("reporter")).unwrap();
     wit_component::embed_component_metadata(
         &mut core,

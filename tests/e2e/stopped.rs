@@ -75,6 +75,22 @@ const STOPPED_BY: &[(&str, Stopped)] = &[
             warning: "report not sent: component stopped: component trapped:",
         },
     ),
+    (
+        "stopped-hoards-fields",
+        Stopped {
+            mode: Mode::DryRun,
+            settings: &[],
+            warning: "report not sent: component stopped: host resource limit (256 handles) reached: ",
+        },
+    ),
+    (
+        "stopped-hoards-request-bodies",
+        Stopped {
+            mode: Mode::DryRun,
+            settings: &[],
+            warning: "report not sent: component stopped: host resource limit (256 handles) reached: ",
+        },
+    ),
 ];
 
 fn is_stopped_by_its_bound(name: &str, component: &str) {
