@@ -227,6 +227,14 @@ fn many_memories_are_counted_together_against_the_memory_limit() {
         warn,
         "report not sent: component stopped: memory limit (33554432 bytes) reached: wasm trap: wasm `unreachable` instruction executed"
     );
+    // More memories than the policy's count: stopped at instantiation.
+    let component = dir.path().join("stopped-too-many-memories.wasm");
+    std::fs::write(&component, many_memories_component(21, 1)).unwrap();
+    let ran = dry_run(component.to_str().unwrap());
+    assert_eq!(
+        last_warning(&ran),
+        "report not sent: component stopped: instance, memory and table count limit (20 / 20 / 20) reached: resource limit exceeded: memory count too high at 21"
+    );
 }
 
 #[test]
