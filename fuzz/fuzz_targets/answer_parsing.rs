@@ -1,41 +1,30 @@
-//! The component's answer parsing: any body is an answer or an error; an
-//! offered upgrade is always strictly newer than what runs, `latest` is a
-//! version tagged latest, and versions come newest first.
+//! The component's answer parsing and the upgrade notice made from it: any
+//! body is an answer or an error, never a panic; an offered step is always
+//! of the running version's distribution and strictly newer, and the
+//! target is never below the step.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use reporter_sdk::DistroVersion;
-use reporter_sdk::answer;
+use reporter_sdk::upgrade::notice;
+use reporter_sdk::{DistroVersion, NoticeStatus};
 
-fuzz_target!(|input: (String, &[u8])| {
-    let (running, body) = input;
-    let Ok(parsed) = answer::parse(body, &running) else {
+fuzz_target!(|input: (String, String, &[u8])| {
+    let (running, channel, body) = input;
+    let Ok(answer) = reporter_sdk::parse_answer(body) else {
         return;
     };
-    if let Some(upgrade) = &parsed.upgrade_available {
-        let upgrade = DistroVersion::parse(upgrade).expect("an offered upgrade parses");
-        let running = DistroVersion::parse(&running).expect("upgrades only for a known version");
-        assert!(upgrade > running, "never a downgrade or the same version");
+    let notice = notice(&answer.versions, &running, &channel);
+    if notice.status != NoticeStatus::UpgradeAvailable {
+        return;
     }
-    if let Some(latest) = &parsed.latest {
-        assert!(
-            parsed
-                .versions
-                .iter()
-                .any(|v| &v.name == latest && v.tags.iter().any(|t| t == "latest"))
-        );
-    }
-    let order: Vec<Option<DistroVersion>> = parsed
-        .versions
-        .iter()
-        .map(|v| DistroVersion::parse(&v.name))
-        .collect();
-    for pair in order.windows(2) {
-        match (&pair[0], &pair[1]) {
-            (Some(a), Some(b)) => assert!(a >= b, "newest first"),
-            (None, Some(_)) => panic!("an unparsable name before a parsable one"),
-            _ => {}
-        }
+    let running = DistroVersion::parse(&running).expect("a notice only for a known version");
+    let next = notice.next.as_ref().expect("an upgrade names its step");
+    let next = DistroVersion::parse(&next.version).expect("the step parses");
+    assert_eq!(next.distribution, running.distribution, "same distribution");
+    assert!(next > running, "never a downgrade or the same version");
+    if let Some(target) = &notice.target {
+        let target = DistroVersion::parse(&target.version).expect("the target parses");
+        assert!(target >= next, "the target is not below the step");
     }
 });

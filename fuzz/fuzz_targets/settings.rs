@@ -29,8 +29,8 @@ fuzz_target!(|input: Vec<(u8, String)>| {
             env.insert(key, value);
         }
     }
-    let values = Values::resolve(&BTreeMap::new(), |key| env.get(key).cloned())
-        .expect("no file is read, so resolving cannot fail");
+    let names: Vec<String> = env.keys().map(|key| key.to_string()).collect();
+    let values = Values::resolve(&BTreeMap::new(), |key| env.get(key).cloned(), &names);
     let results = [
         config::enabled(&values).map(drop),
         config::log_level(&values).map(drop),

@@ -24,6 +24,9 @@ pub mod upgrade;
 
 // The SDK's own workings.
 mod answer;
+// For the fuzz targets only: the answer parser behind `report`.
+#[doc(hidden)]
+pub use answer::parse as parse_answer;
 #[doc(hidden)]
 pub mod command;
 mod payload;
