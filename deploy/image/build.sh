@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds the upgrade-responder image without a Docker engine (buildah, vfs
-# storage, chroot isolation), reproducibly (timestamps 0, same inputs -> same
-# digest), into an OCI layout and a docker-archive tarball for K3s/RKE2
-# air-gapped import (/var/lib/rancher/k3s/agent/images/).
+# storage, chroot isolation), reproducibly (timestamps 0, build paths
+# remapped, same sources -> same digest wherever they are checked out), into
+# an OCI layout and a docker-archive tarball for K3s/RKE2 air-gapped import
+# (/var/lib/rancher/k3s/agent/images/).
 #
 #   deploy/image/build.sh                          the host image
 #   deploy/image/build.sh component FILE.wasm NAME  a component image (FROM scratch, one .wasm)
 #
-# Needs (Debian 12): buildah, musl-tools, ca-certificates, rustup.
+# Needs (Debian 12): buildah, musl-tools, ca-certificates, rustup; installs
+# cargo-auditable and cargo-cyclonedx with cargo when they are missing.
 # Output in deploy/image/out/ (gitignored): <name>.oci/ (OCI layout),
-# <name>.tar (docker-archive), <name>.digest (manifest digest).
+# <name>.tar (docker-archive), <name>.digest (manifest digest); for the host
+# also upgrade-responder.cdx.json (CycloneDX SBOM of the binary's crates) and
+# upgrade-responder.provenance.json (source commit, toolchain, wasmtime,
+# digests of binary, SBOM and image).
 # Settings: IMAGE_REPO (default docker.io/rancher/k3s-upgrade-responder; a
 # component image is named <IMAGE_REPO or ...-component>-<NAME>), IMAGE_TAG
 # (default v<workspace version>). The host image is smoke-tested: its binary
@@ -38,7 +43,39 @@ host)
     ca=/etc/ssl/certs/ca-certificates.crt
     [ -f "$ca" ] || { echo "build.sh: $ca missing: apt-get install ca-certificates" >&2; exit 1; }
     rustup target add x86_64-unknown-linux-musl
-    cargo build --locked --profile dist --target x86_64-unknown-linux-musl -p upgrade-responder
+    cargo_home=${CARGO_HOME:-$HOME/.cargo}
+    command -v cargo-auditable >/dev/null || cargo install --locked cargo-auditable
+    command -v cargo-cyclonedx >/dev/null || cargo install --locked cargo-cyclonedx
+    # Reproducible wherever the sources and the cargo home are: the paths
+    # rustc records (panic locations, debug info) are remapped, for the host
+    # and for the components the build embeds (their nested build reads the
+    # wasm32 variable; it drops the host's RUSTFLAGS on purpose).
+    remap="--remap-path-prefix=$root=/build/upgrade-responder --remap-path-prefix=$cargo_home=/build/cargo"
+    export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$remap"
+    export CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS="$remap"
+    export SOURCE_DATE_EPOCH=0
+    # cargo auditable embeds the dependency list in the binary (read it with
+    # `cargo audit bin` or `rust-audit-info`).
+    cargo auditable build --locked --profile dist --target x86_64-unknown-linux-musl -p upgrade-responder
+    for leak in "$root" "$cargo_home"; do
+        if grep -qaF "$leak" target/x86_64-unknown-linux-musl/dist/upgrade-responder; then
+            echo "build.sh: the binary still names $leak: the build is not reproducible" >&2
+            exit 1
+        fi
+    done
+    cargo cyclonedx --manifest-path host/Cargo.toml --format json \
+        --target x86_64-unknown-linux-musl --spec-version 1.5 --override-filename upgrade-responder.cdx >/dev/null
+    # The SBOM's timestamp and serial number change on every run: pin them,
+    # so the same sources give the same SBOM.
+    python3 - host/upgrade-responder.cdx.json "$out/upgrade-responder.cdx.json" <<'PY'
+import json, sys
+bom = json.load(open(sys.argv[1]))
+bom.pop("serialNumber", None)
+bom.get("metadata", {})["timestamp"] = "1970-01-01T00:00:00Z"
+json.dump(bom, open(sys.argv[2], "w"), indent=2, sort_keys=True)
+PY
+    # cargo-cyclonedx writes one file beside every workspace member's manifest.
+    find "$root" -path "$root/target" -prune -o -name upgrade-responder.cdx.json -print0 | xargs -0 rm -f
     install -m 0755 target/x86_64-unknown-linux-musl/dist/upgrade-responder "$context/upgrade-responder"
     install -m 0644 "$ca" "$context/ca-certificates.crt"
     containerfile=$root/deploy/image/Containerfile
@@ -75,6 +112,28 @@ if [ "$kind" = host ]; then
     uid=$("${buildah[@]}" inspect --type container --format '{{.OCIv1.Config.User}}' "$ctr")
     "${buildah[@]}" run --isolation chroot "$ctr" -- /upgrade-responder config >/dev/null
     echo "smoke:      /upgrade-responder config ran in the image as user $uid"
+fi
+if [ "$kind" = host ]; then
+    # Provenance: what this image was built from and with.
+    commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+    dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo true || echo false)
+    python3 - "$out/upgrade-responder.provenance.json" <<PY
+import json, sys
+json.dump({
+    "image": "$image",
+    "imageDigest": "$(cat "$out/$name.digest")",
+    "source": {"commit": "$commit", "uncommittedChanges": "$dirty" == "true"},
+    "toolchain": "$(rustc --version)",
+    "target": "x86_64-unknown-linux-musl",
+    "profile": "dist",
+    "wasmtime": "$(sed -n '/^name = "wasmtime"$/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock | head -n1)",
+    "binarySha256": "$(sha256sum "$context/upgrade-responder" | cut -d' ' -f1)",
+    "sbom": {"file": "upgrade-responder.cdx.json", "sha256": "$(sha256sum "$out/upgrade-responder.cdx.json" | cut -d' ' -f1)"},
+    "command": "deploy/image/build.sh",
+}, open(sys.argv[1], "w"), indent=2)
+PY
+    echo "sbom:       $out/upgrade-responder.cdx.json"
+    echo "provenance: $out/upgrade-responder.provenance.json"
 fi
 echo "image:      $image"
 echo "digest:     $(cat "$out/$name.digest") (OCI manifest, $out/$name.oci)"
