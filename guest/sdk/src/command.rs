@@ -138,12 +138,10 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
         eprintln!("error: cannot read cluster facts from stdin: {e}");
         return 1;
     }
-    let facts: ClusterFacts = match serde_json::from_slice(&input) {
+    let facts = match read_facts(&input) {
         Ok(facts) => facts,
-        Err(e) => {
-            eprintln!(
-                "error: stdin is not cluster facts JSON ({e}); capture some with `upgrade-responder facts` or use tests/fixtures/facts/*.json"
-            );
+        Err(problem) => {
+            eprintln!("error: {problem}");
             return 1;
         }
     };
@@ -176,7 +174,7 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
                 sent_line(
                     &outcome,
                     &settings.endpoint,
-                    facts.nodes.len(),
+                    crate::facts::node_counts(&facts).nodes,
                     component,
                     elapsed_ms
                 )
@@ -195,13 +193,36 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
     }
 }
 
+/// Cluster facts in this release's JSON shape (serde of the 0.3.0
+/// `cluster-facts`), or one line saying what is wrong and what to do.
+fn read_facts(input: &[u8]) -> Result<ClusterFacts, String> {
+    const CAPTURE: &str = "write it with `upgrade-responder facts` from this release or use tests/fixtures/facts/*.json";
+    serde_json::from_slice(input).map_err(|e| {
+        // Facts of contracts 0.1.0 and 0.2.0 hold one record per node under
+        // `nodes`; 0.3.0 groups them under `node_groups`.
+        let old_shape = serde_json::from_slice::<serde_json::Value>(input)
+            .ok()
+            .and_then(|value| {
+                value.as_object().map(|object| {
+                    object.contains_key("nodes") && !object.contains_key("node_groups")
+                })
+            })
+            .unwrap_or(false);
+        if old_shape {
+            format!("invalid facts: this file is in the 0.2.0 shape (nodes); {CAPTURE}")
+        } else {
+            format!("invalid facts: stdin is not cluster facts JSON ({e}); {CAPTURE}")
+        }
+    })
+}
+
 /// The host's `report sent:` line: what the command saw (status, payload
 /// bytes; the host counts the whole request at its egress hook), then what
 /// the component read, in the very words of the host.
 fn sent_line(
     outcome: &Outcome,
     endpoint: &str,
-    nodes: usize,
+    nodes: u64,
     component: &str,
     elapsed_ms: u128,
 ) -> String {

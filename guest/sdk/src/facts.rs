@@ -1,7 +1,7 @@
 //! Questions components ask of the cluster facts, answered one way for all.
 
 use crate::words::UNKNOWN;
-use crate::{ClusterFacts, DistroVersion, NodeFacts, NodeRole};
+use crate::{ClusterFacts, DistroVersion, FactKinds, NodeFacts, NodeRole, WorkloadKind};
 
 /// A server node runs the control plane: K3s and RKE2 label servers with the
 /// `control-plane` role, and older releases with `master`.
@@ -19,9 +19,19 @@ pub struct NodeCounts {
     pub agents: u64,
 }
 
+/// Nodes whose facts match `which`, each group weighed by its count.
+pub fn count_nodes(facts: &ClusterFacts, which: impl Fn(&NodeFacts) -> bool) -> u64 {
+    facts
+        .node_groups
+        .iter()
+        .filter(|group| which(&group.facts))
+        .map(|group| u64::from(group.count))
+        .sum()
+}
+
 pub fn node_counts(facts: &ClusterFacts) -> NodeCounts {
-    let servers = facts.nodes.iter().filter(|n| is_server(n)).count() as u64;
-    let nodes = facts.nodes.len() as u64;
+    let nodes = count_nodes(facts, |_| true);
+    let servers = count_nodes(facts, is_server);
     NodeCounts {
         nodes,
         servers,
@@ -44,4 +54,17 @@ pub fn kubernetes_version(facts: &ClusterFacts) -> String {
     DistroVersion::parse(&facts.server_version.git_version)
         .map(|v| v.kubernetes_version())
         .unwrap_or_else(|| UNKNOWN.to_string())
+}
+
+/// Whether the host read the kube-system workloads of `kind`. When it did
+/// not (the component did not ask, or the API refused), a value that
+/// depends on them and found nothing is `unknown`, never `none`.
+pub fn workloads_read(facts: &ClusterFacts, kind: WorkloadKind) -> bool {
+    !facts.unread_workloads.contains(&kind)
+}
+
+/// Whether `kinds` holds every kind in `wanted` (the bindings' flags type
+/// has the bit operators only).
+pub fn has_kinds(kinds: FactKinds, wanted: FactKinds) -> bool {
+    kinds & wanted == wanted
 }

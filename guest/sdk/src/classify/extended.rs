@@ -40,16 +40,17 @@ pub struct Extended {
 }
 
 impl Extended {
-    /// `cni_without_workload` is what the distribution runs when no
-    /// kube-system workload shows a CNI plugin: K3s embeds flannel; RKE2
-    /// does not know (its calico lives in the calico-system namespace).
+    /// `cni_without_workload` is what the distribution runs when the
+    /// kube-system DaemonSets were read and none shows a CNI plugin: K3s
+    /// embeds flannel; RKE2 does not know (its calico lives in the
+    /// calico-system namespace).
     pub fn of(facts: &ClusterFacts, cni_without_workload: CniPlugin) -> Self {
         Self {
             os: cluster_os(facts),
             kernel: cluster_kernel(facts),
             architectures: cluster_architectures(facts),
-            cni: cni_plugin(&facts.kube_system_workloads).unwrap_or(cni_without_workload),
-            ingress: ingress_controller(&facts.kube_system_workloads),
+            cni: cni_plugin(facts, cni_without_workload),
+            ingress: ingress_controller(facts),
             selinux: cluster_selinux(facts),
             gpu_vendor: gpu_vendor(facts),
             gpu_nodes: gpu_node_count(facts),
