@@ -73,6 +73,7 @@ reporter_sdk::component!(K3sReporter);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reporter_sdk::NodeGroup;
     use reporter_sdk::testing::{CLUSTERS, check_facts_needed, cluster, payload};
 
     /// The payloads of 0.2.0 on the fixture clusters (tests/e2e pins the
@@ -143,6 +144,37 @@ mod tests {
             "ingressController" => FactKinds::DEPLOYMENTS | FactKinds::DAEMON_SETS,
             _ => return None,
         })
+    }
+
+    #[test]
+    fn one_group_of_5000_nodes_and_5000_groups_of_one_make_one_payload() {
+        let single = cluster("k3s-single");
+        let server = single.node_groups[0].facts.clone();
+        let grouped = ClusterFacts {
+            node_groups: vec![NodeGroup {
+                facts: server.clone(),
+                count: 5000,
+            }],
+            ..single.clone()
+        };
+        let one_by_one = ClusterFacts {
+            node_groups: vec![
+                NodeGroup {
+                    facts: server,
+                    count: 1
+                };
+                5000
+            ],
+            ..single
+        };
+        for mode in [FieldMode::Minimal, FieldMode::Standard] {
+            let body = payload::<K3sReporter>(&grouped, mode);
+            assert_eq!(body, payload::<K3sReporter>(&one_by_one, mode), "{mode:?}");
+            assert!(
+                body.contains(r#""nodeCount":5000,"serverNodeCount":5000,"agentNodeCount":0"#),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -301,6 +301,24 @@ mod tests {
     }
 
     #[test]
+    fn facts_are_read_in_this_contracts_shape_and_older_files_are_named() {
+        let facts = crate::testing::cluster("k3s-ha");
+        let json = serde_json::to_string(&facts).unwrap();
+        assert_eq!(read_facts(json.as_bytes()).unwrap(), facts);
+        let old = r#"{"server_version":{"git_version":"v1.31.6+k3s1","major":"1","minor":"31","platform":"linux/amd64"},"cluster_uuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","nodes":[],"kube_system_workloads":[]}"#;
+        assert_eq!(
+            read_facts(old.as_bytes()).unwrap_err(),
+            "invalid facts: this file is in the 0.2.0 shape (nodes); write it with `upgrade-responder facts` from this release or use tests/fixtures/facts/*.json"
+        );
+        let garbled = read_facts(b"{\"cluster_uuid\": 7}").unwrap_err();
+        assert!(
+            garbled.starts_with("invalid facts: stdin is not cluster facts JSON (")
+                && !garbled.contains('\n'),
+            "{garbled}"
+        );
+    }
+
+    #[test]
     fn outcomes_are_described_in_the_hosts_words() {
         let outcome = Outcome {
             payload: "{}".into(),
