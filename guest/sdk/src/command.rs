@@ -1,5 +1,6 @@
 //! The component as a command, for `wasmtime run`: cluster facts as JSON on
-//! stdin, the payload on stdout, a report sent only when asked, and the
+//! stdin (reduced to the kinds the component asks for in the field mode,
+//! as the host reads them), the payload on stdout, a report sent only when asked, and the
 //! upgrade-responder server's request schema on `--schema`.
 //!
 //! ```text
@@ -150,6 +151,8 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
         field_mode: arguments.field_mode.unwrap_or(FieldMode::Minimal),
         channel: arguments.channel.clone(),
     };
+    // As in a cluster, the component sees only the facts it asks for.
+    let facts = crate::facts::as_read_with(&facts, R::facts_needed(settings.field_mode));
 
     if arguments.endpoint.is_none() {
         return match crate::build_payload::<R>(&facts, &settings) {

@@ -2,8 +2,8 @@
 //! clusters`) as the 0.3.0 facts the host hands over, and the facts a host
 //! hands a component that asked for fewer kinds.
 
-use crate::facts::has_kinds;
-use crate::{ClusterFacts, FactKinds, FieldMode, Reporter, Settings, WorkloadKind};
+pub use crate::facts::as_read_with;
+use crate::{ClusterFacts, FactKinds, FieldMode, Reporter, Settings};
 
 /// The fixture clusters, by name.
 pub const CLUSTERS: [&str; 4] = ["k3s-single", "k3s-ha", "rke2-canal", "k3s-gpu"];
@@ -22,35 +22,6 @@ pub fn cluster(name: &str) -> ClusterFacts {
     };
     serde_json::from_str(json).unwrap_or_else(|e| panic!("testdata/{name}.json: {e}"))
 }
-
-/// What the host hands over when the component asks for `kinds` only:
-/// no node groups without `NODES`, and each workload kind not asked for
-/// left out and named in `unread_workloads`.
-pub fn as_read_with(facts: &ClusterFacts, kinds: FactKinds) -> ClusterFacts {
-    let mut read = facts.clone();
-    if !has_kinds(kinds, FactKinds::NODES) {
-        read.node_groups.clear();
-    }
-    for (kind, flag) in [
-        (WorkloadKind::Deployment, FactKinds::DEPLOYMENTS),
-        (WorkloadKind::DaemonSet, FactKinds::DAEMON_SETS),
-    ] {
-        if !has_kinds(kinds, flag) {
-            read.kube_system_workloads.retain(|w| w.kind != kind);
-            if !read.unread_workloads.contains(&kind) {
-                read.unread_workloads.push(kind);
-            }
-        }
-    }
-    read
-}
-
-/// Every fact kind, one at a time.
-pub const KINDS: [FactKinds; 3] = [
-    FactKinds::NODES,
-    FactKinds::DEPLOYMENTS,
-    FactKinds::DAEMON_SETS,
-];
 
 /// Settings for a dry run in `mode`.
 pub fn settings(mode: FieldMode) -> Settings {
