@@ -1,7 +1,7 @@
 //! The component as a command, for `wasmtime run`: cluster facts as JSON on
 //! stdin (reduced to the kinds the component asks for in the field mode,
-//! as the host reads them), the payload on stdout, a report sent only when asked, and the
-//! upgrade-responder server's request schema on `--schema`.
+//! as the host reads them), the payload on stdout, a report sent only when
+//! asked, and the upgrade-responder server's request schema on `--schema`.
 //!
 //! ```text
 //! wasmtime run guest.wasm < facts.json                         # print the payload

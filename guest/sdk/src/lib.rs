@@ -83,7 +83,9 @@ pub trait Reporter {
     /// the workload kinds it did not read in `unread_workloads`. Ask for
     /// `NODES` when the payload counts or describes nodes, `DEPLOYMENTS` /
     /// `DAEMON_SETS` when it names software running in kube-system
-    /// ([`classify`] says which of its values depend on which kind).
+    /// ([`classify`] says which of its values depend on which kind). With
+    /// the `testing` feature, `testing::check_facts_needed` checks the
+    /// declaration against the payloads of the fixture clusters.
     fn facts_needed(mode: FieldMode) -> FactKinds;
 
     /// Every key [`Reporter::payload`] may send, with its place, type and
