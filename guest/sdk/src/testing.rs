@@ -1,6 +1,7 @@
 //! For components' unit tests: the fixture clusters (`tests/fixtures/
-//! clusters`) as the 0.3.0 facts the host hands over, and the facts a host
-//! hands a component that asked for fewer kinds.
+//! clusters`) as the 0.3.0 facts the host derives from them (`testdata/`,
+//! with every kind read), the facts a host hands a component that asked
+//! for fewer kinds, and a check of a component's `facts_needed`.
 
 pub use crate::facts::as_read_with;
 use crate::{ClusterFacts, FactKinds, FieldMode, Reporter, Settings};

@@ -173,7 +173,7 @@ mod tests {
         let stock_k3s = ClusterFacts {
             kube_system_workloads: vec![
                 deployment("traefik", &[("traefik", "3.3.2")]),
-                workload("klipper-lb", &[("klipper-lb", "v0.4.9")]),
+                workload("servicelb", &[("servicelb", "v0.4.9")]),
             ],
             ..cluster(Vec::new())
         };

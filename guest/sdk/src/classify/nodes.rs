@@ -172,6 +172,8 @@ mod tests {
             ("sle-micro", "linux", "sle-micro"),
             ("opensuse", "linux", "opensuse"),
             ("talos", "linux", "talos"),
+            ("rhcos", "linux", "rhcos"),
+            ("azurelinux", "linux", "azurelinux"),
             ("other", "linux", "other"),
             ("acme-hardened", "linux", "other"),
             ("unknown", "linux", "unknown"),

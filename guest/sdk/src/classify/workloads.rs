@@ -171,6 +171,11 @@ mod tests {
             ),
             (workload("weave", &[("weave", "2.8.1")]), "weave", "v2.8.1"),
             (
+                workload("kube-ovn", &[("kube-ovn", "v1.13.2")]),
+                "kube-ovn",
+                "v1.13.2",
+            ),
+            (
                 workload("multus", &[("multus", "v4.1.4")]),
                 "multus",
                 "v4.1.4",
@@ -215,7 +220,7 @@ mod tests {
         let stock_k3s = vec![
             deployment("coredns", &[("coredns", "1.12.0")]),
             deployment("traefik", &[("traefik", "3.3.2")]),
-            workload("klipper-lb", &[("klipper-lb", "v0.4.9")]),
+            workload("servicelb", &[("servicelb", "v0.4.9")]),
         ];
         assert_eq!(cni(stock_k3s), ("flannel", "unknown".to_string()));
         // `other` is no hint: the host says it for any name it does not know.
@@ -229,7 +234,7 @@ mod tests {
     fn without_the_daemon_sets_a_cni_found_nowhere_is_unknown() {
         let stock_k3s = running(vec![
             deployment("traefik", &[("traefik", "3.3.2")]),
-            workload("klipper-lb", &[("klipper-lb", "v0.4.9")]),
+            workload("servicelb", &[("servicelb", "v0.4.9")]),
         ]);
         let embedded = || CniPlugin::embedded("flannel");
         assert_eq!(cni_plugin(&stock_k3s, embedded()).name, "flannel");
