@@ -894,6 +894,38 @@ mod tests {
         assert_eq!(architecture(" "), "unknown");
     }
 
+    /// The README's "What the component sees" lists every word a component
+    /// may receive: a reviewer reads the sets there.
+    #[test]
+    fn the_readme_lists_every_closed_set() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        let start = readme.find("## What the component sees").unwrap();
+        let section = &readme[start..];
+        let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+        for software in SOFTWARE {
+            let words: Vec<String> = software.words.iter().map(|w| format!("`{w}`")).collect();
+            let row = format!(
+                "| `{}` | {} | {} |",
+                software.name,
+                software.what,
+                words.join(", ")
+            );
+            assert!(section.contains(&row), "README lacks the row {row}");
+        }
+        let lists = [
+            OS_IDS.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            ARCHITECTURES.to_vec(),
+            CONTAINER_RUNTIMES.to_vec(),
+            OPERATING_SYSTEMS.to_vec(),
+            KUBERNETES_SUFFIXES.to_vec(),
+            RUNTIME_SUFFIXES.to_vec(),
+        ];
+        for word in lists.iter().flatten() {
+            assert!(section.contains(&format!("`{word}")), "README lacks {word}");
+        }
+    }
+
     /// The software list has no duplicate names, and every word is
     /// lowercase parts a name could contain.
     #[test]

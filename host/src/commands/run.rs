@@ -18,6 +18,7 @@ use wasmtime::component::Linker;
 
 use crate::bindings::{ClusterFacts, FactKinds, FieldMode, Settings};
 use crate::config::{self, Config, Values};
+use crate::contract::Contract;
 use crate::failure::{Failure, exit};
 use crate::outcome::{self, Summary};
 use crate::sandbox::{self, Call, Checked, Finished, Returned, RunState};
@@ -38,7 +39,7 @@ fn pipeline(values: &Values, started: Instant) -> Result<u8, Failure> {
     let runtime = super::runtime().map_err(Failure::Internal)?;
     runtime.block_on(async {
         let component = load_component(&config)?;
-        let needed = facts_needed(&component, &config, config.field_mode).await?;
+        let needed = facts_needed(&component, &config, started).await?;
         let facts = read_facts(&config, needed, started).await?;
         spread_wait(&config, &facts).await;
         call_component(&component, &config, &facts, egress, started).await
@@ -169,43 +170,21 @@ pub(crate) fn mode_name(mode: FieldMode) -> &'static str {
     }
 }
 
-/// Asks the component which facts it uses in `mode` (`facts-needed`), in a
-/// store of its own that is dropped at once: nothing of the component is
-/// held while the cluster is read or during the spread wait. A component
-/// older than contract 0.3.0 asks for every kind. Logged at info in a dry
-/// run (shared with `inspect`).
-pub(crate) async fn facts_needed(
+/// Asks the component which facts it uses in the configured field mode
+/// (`facts-needed`), in a store of its own that is dropped at once: nothing
+/// of the component is held while the cluster is read or during the spread
+/// wait. A component older than contract 0.3.0 declares none and gets every
+/// kind, without being instantiated for it. Logged at info in a dry run.
+async fn facts_needed(
     component: &Loaded,
     config: &Config,
-    mode: FieldMode,
+    started: Instant,
 ) -> Result<FactKinds, Failure> {
-    let returned = sandbox::call(
-        &component.engine,
-        &component.linker,
-        &component.checked,
-        &config.limits,
-        Call::FactsNeeded(mode),
-    )
-    .await
-    .context("cannot run the component")
-    .map_err(Failure::Internal)?;
-    let needed = match returned {
-        Ok(Finished {
-            returned: Returned::FactsNeeded(needed),
-            ..
-        }) => needed,
-        Ok(_) => {
-            return Err(Failure::Internal(anyhow::anyhow!(
-                "{} answered facts-needed with something else",
-                component.origin
-            )));
-        }
-        Err(stopped) => {
-            return Err(Failure::NotReported(format!(
-                "component stopped when asked which facts it needs: {} (component={})",
-                stopped.reason, component.origin
-            )));
-        }
+    let mode = config.field_mode;
+    let needed = if component.checked.shape.contract == Contract::Current {
+        ask_facts_needed(component, config, started).await?
+    } else {
+        FactKinds::all()
     };
     let line = format!(
         "facts needed: {}: reads {}",
@@ -218,6 +197,42 @@ pub(crate) async fn facts_needed(
         tracing::debug!("{line}");
     }
     Ok(needed)
+}
+
+/// The `facts-needed` call; a component that stops is reported like one
+/// that stops in its report.
+async fn ask_facts_needed(
+    component: &Loaded,
+    config: &Config,
+    started: Instant,
+) -> Result<FactKinds, Failure> {
+    let mode = config.field_mode;
+    let returned = sandbox::call(
+        &component.engine,
+        &component.linker,
+        &component.checked,
+        &config.limits,
+        Call::FactsNeeded(mode),
+    )
+    .await
+    .context("cannot run the component")
+    .map_err(Failure::Internal)?;
+    match returned {
+        Ok(Finished {
+            returned: Returned::FactsNeeded(needed),
+            ..
+        }) => Ok(needed),
+        Ok(_) => Err(Failure::Internal(anyhow::anyhow!(
+            "{} answered facts-needed with something else",
+            component.origin
+        ))),
+        Err(stopped) => Err(Failure::NotReported(format!(
+            "component stopped: {} (component={} elapsed_ms={})",
+            stopped.reason,
+            component.origin,
+            started.elapsed().as_millis()
+        ))),
+    }
 }
 
 /// The facts of the `needed` kinds: from a fixture file (an operator's
