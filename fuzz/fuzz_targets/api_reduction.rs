@@ -1,6 +1,7 @@
 //! The reduction of API objects into facts: any JSON the API server could
 //! send for a node, a deployment, a daemon set or the version reduces
-//! without a panic, and every free-text fact stays within its bound.
+//! without a panic, and every fact is a closed value: a known word, digits
+//! and dots, `other` or `unknown`.
 
 #![no_main]
 
@@ -8,46 +9,64 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::version::Info;
 use libfuzzer_sys::fuzz_target;
-use upgrade_responder::bindings::Workload;
-use upgrade_responder::facts::{self, MAX_TEXT_BYTES};
+use upgrade_responder::bindings::{Workload, WorkloadImage};
+use upgrade_responder::facts;
+use upgrade_responder::vocabulary::Vocabulary;
 
-fn check_workload(workload: &Workload) {
-    assert!(workload.name.len() <= MAX_TEXT_BYTES);
-    for image in &workload.images {
-        assert!(image.repository.len() <= MAX_TEXT_BYTES);
-        assert!(!image.tag.is_empty() && image.tag.len() <= MAX_TEXT_BYTES);
-        assert!(!image.repository.contains('@') && !image.tag.contains('@'));
-    }
+/// Short, and only letters, digits and the separators of versions and names.
+fn closed(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.+/".contains(&b))
+}
+
+fn check_image(image: &WorkloadImage, vocabulary: &Vocabulary) {
+    assert!(vocabulary.is_software(&image.software), "{image:?}");
+    assert!(closed(&image.version), "{image:?}");
+}
+
+fn check_workload(workload: &Workload, vocabulary: &Vocabulary) {
+    assert!(vocabulary.is_software(&workload.software), "{workload:?}");
+    workload
+        .images
+        .iter()
+        .for_each(|image| check_image(image, vocabulary));
 }
 
 fuzz_target!(|data: &[u8]| {
+    let vocabulary = Vocabulary::default();
     if let Ok(node) = serde_json::from_slice::<Node>(data) {
         let facts = facts::node(&node);
         for text in [
-            &facts.os_image,
+            &facts.os_id,
+            &facts.os_version,
             &facts.operating_system,
             &facts.kernel_version,
             &facts.architecture,
             &facts.kubelet_version,
+            &facts.container_runtime,
             &facts.container_runtime_version,
         ] {
-            assert!(text.len() <= MAX_TEXT_BYTES, "{} bytes", text.len());
+            assert!(closed(text), "{text:?}");
         }
         assert!(facts.roles.len() <= 5, "roles are a deduplicated set of five");
         assert!(facts.gpus.len() <= 4, "GPUs are counted per vendor");
     }
     if let Ok(deployment) = serde_json::from_slice::<Deployment>(data) {
-        check_workload(&facts::deployment(&deployment));
+        check_workload(&facts::deployment(&deployment, &vocabulary), &vocabulary);
     }
     if let Ok(daemon_set) = serde_json::from_slice::<DaemonSet>(data) {
-        check_workload(&facts::daemon_set(&daemon_set));
+        check_workload(&facts::daemon_set(&daemon_set, &vocabulary), &vocabulary);
     }
     if let Ok(info) = serde_json::from_slice::<Info>(data) {
-        let _ = facts::server_version(&info);
+        let version = facts::server_version(&info);
+        for text in [&version.git_version, &version.major, &version.minor, &version.platform] {
+            assert!(closed(text), "{text:?}");
+        }
     }
     if let Ok(reference) = std::str::from_utf8(data) {
-        let image = facts::image(reference);
-        assert!(!image.tag.is_empty());
-        assert!(!image.tag.contains('/'), "{reference:?} -> {image:?}");
+        check_image(&facts::image(reference, &vocabulary), &vocabulary);
     }
 });

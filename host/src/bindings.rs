@@ -1,11 +1,11 @@
 //! Host-side bindings of the `reporter` world in `wit/`: the same files the
 //! components generate theirs from. The current contract is at the root of
-//! this module; the frozen 0.1.0 contract in [`v0_1`]. `contract.rs` is the
-//! one place that moves records between the two.
+//! this module; the frozen ones in [`v0_2`] and [`v0_1`]. `contract.rs` is
+//! the one place that moves records between them.
 
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "upgrade-responder:telemetry/reporter@0.2.0",
+    world: "upgrade-responder:telemetry/reporter@0.3.0",
     exports: { default: async },
     // The world's wasi:http import is implemented by wasmtime-wasi-http; only
     // the reporter's own types and exports are generated here.
@@ -15,17 +15,39 @@ wasmtime::component::bindgen!({
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
     },
     // The fixture format (`--facts`, `facts` command) is serde of these types,
-    // shared with the components' bindings.
-    additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+    // shared with the components' bindings. Ordered, so node groups sort by
+    // their facts.
+    additional_derives: [serde::Serialize, serde::Deserialize, PartialEq, Eq, PartialOrd, Ord],
 });
 
-// The world's `use` already put ClusterFacts, Settings, Outcome and
-// ReportError at the root of this module.
+// The world's `use` already put ClusterFacts, Settings, Outcome, ReportError,
+// FieldMode and FactKinds at the root of this module.
 pub use self::upgrade_responder::telemetry::types::{
-    BadResponse, ContainerImage, FieldMode, GpuResource, GpuVendor, NodeFacts, NodeRole,
-    NoticeStatus, OfferedVersion, ServerVersion, UpgradeNotice, UpgradeStep, Workload,
+    BadResponse, GpuResource, GpuVendor, NodeFacts, NodeGroup, NodeRole, NoticeStatus,
+    OfferedVersion, ServerVersion, UpgradeNotice, UpgradeStep, Workload, WorkloadImage,
     WorkloadKind,
 };
+
+/// Contract 0.2.0 (`wit/v0.2.0/`), for components built against it.
+pub mod v0_2 {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "../wit/v0.2.0"],
+        world: "upgrade-responder:telemetry/reporter@0.2.0",
+        exports: { default: async },
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
+        // The 0.2.0 facts are also the raw facts format older files keep.
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+    });
+
+    pub use self::upgrade_responder::telemetry0_2_0::types::{
+        ContainerImage, FieldMode, GpuResource, GpuVendor, NodeFacts, NodeRole, ServerVersion,
+        Workload, WorkloadKind,
+    };
+}
 
 /// Contract 0.1.0 (`wit/v0.1.0/`), for components built against it.
 pub mod v0_1 {

@@ -8,7 +8,10 @@
 //! - `GET /api/v1/nodes?limit=N`: node facts (list nodes).
 //! - `GET /apis/apps/v1/namespaces/kube-system/{deployments,daemonsets}?limit=N`:
 //!   the kube-system workload summary (list, in kube-system only). Optional:
-//!   without it the facts carry no workloads, and the minimal payload is the same.
+//!   a kind that cannot be read is listed in `unread_workloads`.
+//!
+//! Nodes, deployments and daemonsets are read only when the component asks
+//! for them (`facts-needed`); a kind not asked for is not requested at all.
 
 use std::time::Duration;
 
@@ -22,8 +25,9 @@ use kube::{Client, Config};
 use serde::de::DeserializeOwned;
 use tower_http::map_response_body::MapResponseBodyLayer;
 
-use crate::bindings::{ClusterFacts, Workload};
+use crate::bindings::{ClusterFacts, FactKinds, Workload, WorkloadKind};
 use crate::facts;
+use crate::vocabulary::Vocabulary;
 
 /// How the host reaches the API server.
 pub struct Access {
@@ -73,10 +77,15 @@ async fn client(access: &Access) -> anyhow::Result<Client> {
 /// nodes is well under 10 MiB even with long image lists.
 pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
 
-/// Reads the facts within the deadline. Errors name the request that
-/// failed and, for a 403, the permission that is missing.
-pub async fn read(access: &Access) -> anyhow::Result<Read> {
-    tokio::time::timeout(access.deadline, read_all(access))
+/// Reads the facts of the `needed` kinds within the deadline, reduced
+/// through `vocabulary`. Errors name the request that failed and, for a
+/// 403, the permission that is missing.
+pub async fn read(
+    access: &Access,
+    needed: FactKinds,
+    vocabulary: &Vocabulary,
+) -> anyhow::Result<Read> {
+    tokio::time::timeout(access.deadline, read_all(access, needed, vocabulary))
         .await
         .unwrap_or_else(|_| {
             Err(anyhow::anyhow!(
@@ -87,7 +96,11 @@ pub async fn read(access: &Access) -> anyhow::Result<Read> {
         })
 }
 
-async fn read_all(access: &Access) -> anyhow::Result<Read> {
+async fn read_all(
+    access: &Access,
+    needed: FactKinds,
+    vocabulary: &Vocabulary,
+) -> anyhow::Result<Read> {
     let client = client(access).await?;
     let mut requests = 0;
     let mut warnings = Vec::new();
@@ -106,47 +119,73 @@ async fn read_all(access: &Access) -> anyhow::Result<Read> {
     requests += 1;
     let cluster_uuid = kube_system.metadata.uid.unwrap_or_default();
 
-    let mut nodes = Vec::new();
-    requests += each_page(
-        &Api::<Node>::all(client.clone()),
-        access.page_size,
-        "list nodes",
-        |node| nodes.push(facts::node(node)),
-    )
-    .await?;
+    let mut nodes = facts::NodeGroups::default();
+    if needed.contains(FactKinds::NODES) {
+        requests += each_page(
+            &Api::<Node>::all(client.clone()),
+            access.page_size,
+            "list nodes",
+            |node| nodes.add(facts::node(node)),
+        )
+        .await?;
+    }
 
     let mut workloads: Vec<Workload> = Vec::new();
-    let deployments = Api::<Deployment>::namespaced(client.clone(), "kube-system");
-    match each_page(
-        &deployments,
-        access.page_size,
-        "list deployments in kube-system",
-        |d| workloads.push(facts::deployment(d)),
-    )
-    .await
-    {
-        Ok(pages) => requests += pages,
-        Err(error) => warnings.push(format!("{error:#}; reporting no kube-system deployments")),
+    let mut unread = Vec::new();
+    if needed.contains(FactKinds::DEPLOYMENTS) {
+        let deployments = Api::<Deployment>::namespaced(client.clone(), "kube-system");
+        match each_page(
+            &deployments,
+            access.page_size,
+            "list deployments in kube-system",
+            |d| workloads.push(facts::deployment(d, vocabulary)),
+        )
+        .await
+        {
+            Ok(pages) => requests += pages,
+            Err(error) => {
+                warnings.push(format!(
+                    "{error:#}; reporting kube-system deployments as unread"
+                ));
+                unread.push(WorkloadKind::Deployment);
+            }
+        }
+    } else {
+        unread.push(WorkloadKind::Deployment);
     }
-    let daemon_sets = Api::<DaemonSet>::namespaced(client, "kube-system");
-    match each_page(
-        &daemon_sets,
-        access.page_size,
-        "list daemonsets in kube-system",
-        |d| workloads.push(facts::daemon_set(d)),
-    )
-    .await
-    {
-        Ok(pages) => requests += pages,
-        Err(error) => warnings.push(format!("{error:#}; reporting no kube-system daemonsets")),
+    if needed.contains(FactKinds::DAEMON_SETS) {
+        let daemon_sets = Api::<DaemonSet>::namespaced(client, "kube-system");
+        match each_page(
+            &daemon_sets,
+            access.page_size,
+            "list daemonsets in kube-system",
+            |d| workloads.push(facts::daemon_set(d, vocabulary)),
+        )
+        .await
+        {
+            Ok(pages) => requests += pages,
+            Err(error) => {
+                warnings.push(format!(
+                    "{error:#}; reporting kube-system daemonsets as unread"
+                ));
+                unread.push(WorkloadKind::DaemonSet);
+            }
+        }
+    } else {
+        unread.push(WorkloadKind::DaemonSet);
     }
+    // A failed list may have delivered pages before it failed: an unread
+    // kind carries no workloads at all.
+    workloads.retain(|w| !unread.contains(&w.kind));
+    facts::sort_workloads(&mut workloads);
 
     Ok(Read {
         facts: ClusterFacts {
             server_version: facts::server_version(&version),
             cluster_uuid,
-            nodes,
+            node_groups: nodes.into_groups(),
             kube_system_workloads: workloads,
+            unread_workloads: unread,
         },
         warnings,
         requests,

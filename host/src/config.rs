@@ -17,6 +17,7 @@ use std::time::Duration;
 use crate::bindings::FieldMode;
 use crate::input;
 use crate::policy::{self, Authority, Limits};
+use crate::vocabulary::Vocabulary;
 
 /// The endpoint from the K3s design record.
 pub const DEFAULT_ENDPOINT: &str = "https://k3s-upgrade-responder.rancher.io/v1/checkupgrade";
@@ -60,6 +61,7 @@ pub const FIRST_BYTE_TIMEOUT: &str = "UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECON
 pub const BETWEEN_BYTES_TIMEOUT: &str = "UPGRADE_RESPONDER_BETWEEN_BYTES_TIMEOUT_SECONDS";
 pub const MAX_OUTPUT_BYTES: &str = "UPGRADE_RESPONDER_MAX_OUTPUT_BYTES";
 pub const MAX_OUTCOME_BYTES: &str = "UPGRADE_RESPONDER_MAX_OUTCOME_BYTES";
+pub const EXTRA_SOFTWARE: &str = "UPGRADE_RESPONDER_EXTRA_SOFTWARE";
 
 pub const SETTINGS: &[Setting] = &[
     Setting {
@@ -103,6 +105,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "",
         example: "tests/fixtures/facts/k3s-ha.json",
         help: "Read cluster facts from this JSON file (the format `facts` prints) instead of the Kubernetes API.",
+    },
+    Setting {
+        key: EXTRA_SOFTWARE,
+        default: "",
+        example: "bespoke-ingress,acme-cni",
+        help: "Software names added to the host's list (names only, comma-separated, each 1-40 of a-z, 0-9, -): a kube-system workload or image whose name or repository contains one as a word reaches the component as that name instead of `other`.",
     },
     Setting {
         key: DRY_RUN,
@@ -532,6 +540,8 @@ pub struct Config {
     /// The bearer token read from the token file.
     pub bearer_token: Option<Secret>,
     pub ca_file: Option<PathBuf>,
+    /// The software list with the operator's extra names.
+    pub vocabulary: Vocabulary,
 }
 
 /// A credential: shown as `<redacted>` by Debug, so it cannot reach a log.
@@ -625,6 +635,14 @@ impl Config {
             limits,
             bearer_token,
             ca_file: values.path(CA_FILE),
+            vocabulary: Vocabulary::parse_extra(values.get(EXTRA_SOFTWARE).0)
+                .map(Vocabulary::with_extra)
+                .map_err(|reason| {
+                    anyhow::anyhow!(
+                        "{EXTRA_SOFTWARE} (from {}): {reason}",
+                        values.get(EXTRA_SOFTWARE).1
+                    )
+                })?,
         })
     }
 }

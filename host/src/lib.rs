@@ -18,6 +18,7 @@ pub mod output;
 pub mod policy;
 pub mod sandbox;
 pub mod transport;
+pub mod vocabulary;
 
 /// What the host sends as `User-Agent` on every request it makes.
 pub const USER_AGENT: &str = concat!("upgrade-responder/", env!("CARGO_PKG_VERSION"));

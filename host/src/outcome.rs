@@ -100,8 +100,8 @@ pub fn summarise(
             }
             Ok(exit::OK)
         }
-        Returned::Schema(_) => Err(Failure::Internal(anyhow::anyhow!(
-            "a schema was returned where a report was expected"
+        Returned::Schema(_) | Returned::FactsNeeded(_) => Err(Failure::Internal(anyhow::anyhow!(
+            "a schema or the facts needed were returned where a report was expected"
         ))),
         Returned::Report(Err(error)) => {
             let limit = finished

@@ -13,6 +13,9 @@
 //! 5. Limits: memory, time, requests, sizes ([`Limits`], set by the
 //!    operator within [`LIMIT_SETTINGS`]), and what the host holds for a
 //!    component outside its memory ([`HOST_BUDGET`]).
+//! 6. What it is told: the cluster's facts, in the closed vocabulary of
+//!    `vocabulary.rs` (the other half of the privacy boundary), and only
+//!    the kinds it asks for (`facts-needed`).
 //!
 //! `sandbox.rs` links exactly [`ALLOWED_IMPORTS`] (a test compares the
 //! linker with the list) and carries out the rest.
@@ -126,6 +129,10 @@ pub const ALLOWED_IMPORTS: &[Grant] = &[
 /// that version must export. A component's version is the version of the
 /// types interface it imports; `contract.rs` carries the records across.
 pub const REPORTER_CONTRACTS: &[(&str, &[&str])] = &[
+    (
+        "0.3.0",
+        &["build-payload", "report", "request-schema", "facts-needed"],
+    ),
     ("0.2.0", &["build-payload", "report", "request-schema"]),
     ("0.1.0", &["build-payload", "report"]),
 ];
@@ -626,7 +633,8 @@ mod tests {
         assert!(grant_for("wasi:sockets/ip-name-lookup@0.2.12").is_none());
         assert!(grant_for("upgrade-responder:telemetry/types@0.1.0").is_some());
         assert!(grant_for("upgrade-responder:telemetry/types@0.2.0").is_some());
-        assert!(grant_for("upgrade-responder:telemetry/types@0.3.0").is_none());
+        assert!(grant_for("upgrade-responder:telemetry/types@0.3.0").is_some());
+        assert!(grant_for("upgrade-responder:telemetry/types@0.4.0").is_none());
         assert!(grant_for("acme:spy/exfiltrate@1.0.0").is_none());
     }
 

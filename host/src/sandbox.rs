@@ -17,7 +17,7 @@ use wasmtime_wasi::p2::bindings::{cli, random};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
-use crate::bindings::{ClusterFacts, Outcome, ReportError, Settings};
+use crate::bindings::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 use crate::contract::{self, Contract, Instance};
 use crate::output::CappedOutput;
 use crate::policy::{self, Authority, Limits};
@@ -192,6 +192,26 @@ pub fn check(engine: &Engine, bytes: &[u8], origin: &str) -> Result<Checked, Ref
             )));
         }
     };
+    let shape = Shape::of(engine, &component);
+    if let Some(reason) = shape.refusal() {
+        return Err(Refused(format!(
+            "{origin} does not fit the reporter world: {reason}"
+        )));
+    }
+    let contract = shape.contract;
+    Ok(Checked {
+        component,
+        shape,
+        contract,
+    })
+}
+
+/// A component compiled elsewhere (`inspect`), checked against the policy.
+pub fn check_compiled(
+    engine: &Engine,
+    component: Component,
+    origin: &str,
+) -> Result<Checked, Refused> {
     let shape = Shape::of(engine, &component);
     if let Some(reason) = shape.refusal() {
         return Err(Refused(format!(
@@ -666,6 +686,9 @@ pub enum Call<'a> {
     /// `request-schema`: the server schema the component declares. No
     /// request may leave.
     RequestSchema,
+    /// `facts-needed`: the kinds of facts the component uses in this mode,
+    /// asked before the cluster is read. No request may leave.
+    FactsNeeded(FieldMode),
 }
 
 /// What the call returned.
@@ -676,6 +699,8 @@ pub enum Returned {
     Report(Result<Outcome, ReportError>),
     /// `None` for a 0.1.0 component, which declares no schema.
     Schema(Option<String>),
+    /// Every kind for a component older than 0.3.0, which declares none.
+    FactsNeeded(FactKinds),
 }
 
 /// A finished call: what it returned, what it printed, what it did.
@@ -715,7 +740,7 @@ pub async fn call(
         .allow_ip_name_lookup(policy::WASI_NAME_LOOKUP)
         .build();
     let policy = match &call {
-        Call::BuildPayload(..) | Call::RequestSchema => None,
+        Call::BuildPayload(..) | Call::RequestSchema | Call::FactsNeeded(_) => None,
         Call::Report(_, _, policy) => Some(policy.clone()),
     };
     let budget = &policy::HOST_BUDGET;
@@ -762,6 +787,9 @@ pub async fn call(
                 Returned::Report(reporter.report(&mut store, facts, settings).await?)
             }
             Call::RequestSchema => Returned::Schema(reporter.request_schema(&mut store).await?),
+            Call::FactsNeeded(mode) => {
+                Returned::FactsNeeded(reporter.facts_needed(&mut store, mode).await?)
+            }
         };
         anyhow::Ok(returned)
     };
@@ -854,6 +882,7 @@ fn loggable(returned: Returned) -> Returned {
         }
         // Printed by `schema` only after the host's own JSON parse.
         Returned::Schema(schema) => Returned::Schema(schema),
+        Returned::FactsNeeded(kinds) => Returned::FactsNeeded(kinds),
     }
 }
 
@@ -881,6 +910,7 @@ fn returned_bytes(returned: &Returned) -> usize {
         }
         Returned::Report(Err(ReportError::BadResponse(bad))) => bad.reason.len(),
         Returned::Schema(schema) => schema.as_ref().map_or(0, String::len),
+        Returned::FactsNeeded(_) => 0,
     }
 }
 

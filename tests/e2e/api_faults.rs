@@ -210,7 +210,7 @@ pub fn cases() -> Vec<Case> {
             setup: || Setup::rules(all_rules_but("deployments")),
             expect: Expect::Report {
                 warnings: &[
-                    r#"Kubernetes API request failed: list deployments in kube-system: 403 Forbidden: deployments.apps is forbidden: User "system:serviceaccount:kube-system:upgrade-responder" cannot list resource "deployments" in API group "apps" in the namespace "kube-system" (the service account lacks this permission: apply the RBAC rules of deploy/manifests/upgrade-responder.yaml); reporting no kube-system deployments"#,
+                    r#"Kubernetes API request failed: list deployments in kube-system: 403 Forbidden: deployments.apps is forbidden: User "system:serviceaccount:kube-system:upgrade-responder" cannot list resource "deployments" in API group "apps" in the namespace "kube-system" (the service account lacks this permission: apply the RBAC rules of deploy/manifests/upgrade-responder.yaml); reporting kube-system deployments as unread"#,
                 ],
                 fields: vec![
                     ("clusteruuid", json!("e0430492-d000-4a92-8557-ca4e45ddcb94")),
@@ -224,7 +224,7 @@ pub fn cases() -> Vec<Case> {
             setup: || Setup::rules(all_rules_but("daemonsets")),
             expect: Expect::Report {
                 warnings: &[
-                    r#"Kubernetes API request failed: list daemonsets in kube-system: 403 Forbidden: daemonsets.apps is forbidden: User "system:serviceaccount:kube-system:upgrade-responder" cannot list resource "daemonsets" in API group "apps" in the namespace "kube-system" (the service account lacks this permission: apply the RBAC rules of deploy/manifests/upgrade-responder.yaml); reporting no kube-system daemonsets"#,
+                    r#"Kubernetes API request failed: list daemonsets in kube-system: 403 Forbidden: daemonsets.apps is forbidden: User "system:serviceaccount:kube-system:upgrade-responder" cannot list resource "daemonsets" in API group "apps" in the namespace "kube-system" (the service account lacks this permission: apply the RBAC rules of deploy/manifests/upgrade-responder.yaml); reporting kube-system daemonsets as unread"#,
                 ],
                 fields: vec![
                     ("clusteruuid", json!("e0430492-d000-4a92-8557-ca4e45ddcb94")),
@@ -269,7 +269,7 @@ pub fn cases() -> Vec<Case> {
             setup: || Setup::fault(DEPLOYMENTS, ApiFault::Status(500)),
             expect: Expect::Report {
                 warnings: &[
-                    r#"Kubernetes API request failed: list deployments in kube-system: 500 InternalError: an error on the server ("") has prevented the request from succeeding; reporting no kube-system deployments"#,
+                    r#"Kubernetes API request failed: list deployments in kube-system: 500 InternalError: an error on the server ("") has prevented the request from succeeding; reporting kube-system deployments as unread"#,
                 ],
                 fields: vec![
                     ("clusteruuid", json!("e0430492-d000-4a92-8557-ca4e45ddcb94")),

@@ -6,8 +6,19 @@ use std::time::{Duration, Instant};
 
 use ur_test_support::{ApiOptions, ApiServer, Behaviour, Responder, ResponseConfig};
 
-/// The fixture clusters (tests/fixtures/clusters/*).
+/// The fixture clusters (tests/fixtures/clusters/*) whose payloads the
+/// suites pin.
 pub const CLUSTERS: [&str; 4] = ["k3s-single", "k3s-ha", "rke2-canal", "k3s-gpu"];
+
+/// Fixture clusters set as privacy traps (custom kube-system workloads from
+/// a private registry, vendor build strings on a node): the privacy proof
+/// and the facts fixtures cover them.
+pub const TRAP_CLUSTERS: [&str; 1] = ["rke2-private"];
+
+/// Every fixture cluster.
+pub fn all_clusters() -> impl Iterator<Item = &'static str> {
+    CLUSTERS.into_iter().chain(TRAP_CLUSTERS)
+}
 
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -20,6 +31,15 @@ pub fn cluster_dir(cluster: &str) -> PathBuf {
 pub fn facts_file(cluster: &str) -> PathBuf {
     workspace()
         .join("tests/fixtures/facts")
+        .join(format!("{cluster}.json"))
+}
+
+/// The same facts in the raw form of contract 0.2.0 (one record per node,
+/// names and image repositories as the cluster spelled them), which the
+/// host still reads.
+pub fn raw_facts_file(cluster: &str) -> PathBuf {
+    workspace()
+        .join("tests/fixtures/facts/raw")
         .join(format!("{cluster}.json"))
 }
 

@@ -15,7 +15,7 @@ use crate::privacy::assert_nothing_identifying;
 const MODES: [&str; 2] = ["minimal", "standard"];
 
 /// The exact body of the default component in the `standard` field mode.
-fn k3s_standard_payload(cluster: &str) -> &'static str {
+pub fn k3s_standard_payload(cluster: &str) -> &'static str {
     match cluster {
         "k3s-single" => {
             r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0,"gpuNodeCount":0}}"#

@@ -1,8 +1,13 @@
-//! The contract versions: a component built against 0.1.0 keeps running,
-//! the current contract's upgrade notice reaches the log and the pod's
+//! The contract versions: components built against 0.1.0 and 0.2.0 keep
+//! running and send the same bytes from the closed-vocabulary facts, the
+//! current contract's upgrade notice reaches the log and the pod's
 //! termination message, and `schema` prints what a component declares.
 
-use crate::common::{TempDir, facts_file, host, k3s_payload, responder_for, run, workspace};
+use crate::common::{
+    CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, raw_facts_file, responder_for, run,
+    workspace,
+};
+use crate::components::k3s_standard_payload;
 
 /// The K3s component exactly as it was built against contract 0.1.0.
 fn component_0_1_0() -> String {
@@ -10,6 +15,75 @@ fn component_0_1_0() -> String {
         .join("tests/fixtures/components/k3s-reporter-0.1.0.wasm")
         .display()
         .to_string()
+}
+
+/// The K3s component exactly as it was built against contract 0.2.0
+/// (tests/fixtures/components/README.md says how).
+fn component_0_2_0() -> String {
+    workspace()
+        .join("tests/fixtures/components/k3s-reporter-0.2.0.wasm")
+        .display()
+        .to_string()
+}
+
+/// The 0.2.0 component, handed the closed values in its own records (one
+/// node record per node, canonical OS names, software words), sends in
+/// both modes the bytes it sent when it was handed the cluster's own
+/// strings, whether the facts come from the 0.3.0 fixtures or the raw ones.
+#[test]
+fn a_0_2_0_component_builds_the_same_payloads_as_before() {
+    for cluster in CLUSTERS {
+        for (mode, expected) in [
+            ("minimal", k3s_payload(cluster)),
+            ("standard", k3s_standard_payload(cluster)),
+        ] {
+            for facts in [facts_file(cluster), raw_facts_file(cluster)] {
+                let ran = run(host()
+                    .arg("--component")
+                    .arg(component_0_2_0())
+                    .arg("--field-mode")
+                    .arg(mode)
+                    .arg("--facts")
+                    .arg(&facts)
+                    .arg("--dry-run"));
+                assert_eq!(ran.code, 0, "{}", ran.stderr);
+                assert_eq!(
+                    ran.stdout.trim_end(),
+                    expected,
+                    "{cluster} {mode} {facts:?}"
+                );
+            }
+        }
+    }
+}
+
+/// A component older than 0.3.0 declares no `facts-needed`: it gets every
+/// kind, as before, even in minimal mode.
+#[test]
+fn an_older_component_is_handed_every_kind_of_fact() {
+    for component in [component_0_1_0(), component_0_2_0()] {
+        let api = Cluster::start("k3s-single");
+        let ran = run(host()
+            .arg("--component")
+            .arg(&component)
+            .arg("--dry-run")
+            .arg("--kubeconfig")
+            .arg(&api.kubeconfig));
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        assert_eq!(ran.stdout.trim_end(), k3s_payload("k3s-single"));
+        let requested: Vec<String> = api.api.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(
+            requested,
+            [
+                "/version",
+                "/api/v1/namespaces/kube-system",
+                "/api/v1/nodes",
+                "/apis/apps/v1/namespaces/kube-system/deployments",
+                "/apis/apps/v1/namespaces/kube-system/daemonsets",
+            ],
+            "{component}"
+        );
+    }
 }
 
 #[test]
@@ -69,26 +143,49 @@ fn a_0_1_0_component_reports_and_its_upgrade_claim_is_marked_unchecked() {
     );
 }
 
+/// What `inspect` prints about the facts a component reads.
+const EVERY_KIND: &str =
+    "reads version, kube-system UID, nodes, kube-system deployments, kube-system daemonsets";
+
 #[test]
-fn inspect_names_the_contract_version_and_accepts_both() {
-    let ran = run(host().arg("inspect").arg(component_0_1_0()));
-    assert_eq!(ran.code, 0, "{}", ran.stdout);
-    assert!(
-        ran.stdout
-            .contains("upgrade-responder:telemetry/types@0.1.0"),
-        "{}",
-        ran.stdout
-    );
+fn inspect_names_the_contract_version_and_the_facts_read_and_accepts_all() {
+    for (component, version) in [(component_0_1_0(), "0.1.0"), (component_0_2_0(), "0.2.0")] {
+        let ran = run(host().arg("inspect").arg(&component));
+        assert_eq!(ran.code, 0, "{}", ran.stdout);
+        assert!(
+            ran.stdout
+                .contains(&format!("upgrade-responder:telemetry/types@{version}")),
+            "{}",
+            ran.stdout
+        );
+        for mode in ["minimal", "standard"] {
+            assert!(
+                ran.stdout.contains(&format!(
+                    "\n  {mode}: {EVERY_KIND} (contract {version} declares none: every kind)\n"
+                )),
+                "{}",
+                ran.stdout
+            );
+        }
+    }
     let current = component_artifacts::K3S_REPORTER_PATH;
     let ran = run(host().arg("inspect").arg(current));
     assert_eq!(ran.code, 0, "{}", ran.stdout);
     assert!(
         ran.stdout
-            .contains("upgrade-responder:telemetry/types@0.2.0"),
+            .contains("upgrade-responder:telemetry/types@0.3.0"),
         "{}",
         ran.stdout
     );
     assert!(ran.stdout.contains("  request-schema\n"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("  facts-needed\n"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains(&format!(
+            "facts read, per field mode (facts-needed):\n  minimal: reads version, kube-system UID, nodes\n  standard: {EVERY_KIND}\nverdict: fits"
+        )),
+        "{}",
+        ran.stdout
+    );
 }
 
 #[test]

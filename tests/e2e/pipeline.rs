@@ -4,7 +4,8 @@
 use ur_test_support::{ApiOptions, Rule};
 
 use crate::common::{
-    CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, responder_for, run,
+    CLUSTERS, Cluster, TempDir, all_clusters, facts_file, host, k3s_payload, raw_facts_file,
+    responder_for, run,
 };
 
 #[test]
@@ -100,14 +101,81 @@ fn the_summary_line_reports_the_answer_and_never_a_downgrade() {
 
 #[test]
 fn facts_command_prints_exactly_the_shipped_fixture_for_each_cluster() {
-    for cluster in CLUSTERS {
+    for cluster in all_clusters() {
         let api = Cluster::start(cluster);
         let ran = run(host().arg("facts").arg("--kubeconfig").arg(&api.kubeconfig));
         assert_eq!(ran.code, 0, "{cluster}: {}", ran.stderr);
-        let printed: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
-        let shipped: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(facts_file(cluster)).unwrap()).unwrap();
-        assert_eq!(printed, shipped, "{cluster}");
+        let shipped = std::fs::read_to_string(facts_file(cluster)).unwrap();
+        assert_eq!(ran.stdout, shipped, "{cluster}");
+    }
+}
+
+/// The fixtures in the raw form of contract 0.2.0 still read, and reduce to
+/// exactly the shipped 0.3.0 fixtures: the two never drift apart.
+#[test]
+fn raw_facts_files_reduce_to_the_shipped_fixtures() {
+    for cluster in CLUSTERS {
+        let ran = run(host()
+            .arg("facts")
+            .arg("--facts")
+            .arg(raw_facts_file(cluster)));
+        assert_eq!(ran.code, 0, "{cluster}: {}", ran.stderr);
+        let shipped = std::fs::read_to_string(facts_file(cluster)).unwrap();
+        assert_eq!(ran.stdout, shipped, "{cluster}");
+        // And the raw file gives the same payload.
+        let ran = run(host()
+            .arg("--dry-run")
+            .arg("--facts")
+            .arg(raw_facts_file(cluster)));
+        assert_eq!(ran.code, 0, "{cluster}: {}", ran.stderr);
+        assert_eq!(ran.stdout, format!("{}\n", k3s_payload(cluster)));
+    }
+}
+
+/// The kinds the component asks for are the only lists read: in minimal
+/// mode the default component uses node facts only, so the API server sees
+/// no deployments or daemonsets request; in standard mode it sees both.
+#[test]
+fn only_the_facts_the_component_needs_are_read() {
+    let expected = [
+        (
+            "minimal",
+            vec![
+                "/version",
+                "/api/v1/namespaces/kube-system",
+                "/api/v1/nodes",
+            ],
+            "facts needed: minimal: reads version, kube-system UID, nodes",
+        ),
+        (
+            "standard",
+            vec![
+                "/version",
+                "/api/v1/namespaces/kube-system",
+                "/api/v1/nodes",
+                "/apis/apps/v1/namespaces/kube-system/deployments",
+                "/apis/apps/v1/namespaces/kube-system/daemonsets",
+            ],
+            "facts needed: standard: reads version, kube-system UID, nodes, kube-system deployments, kube-system daemonsets",
+        ),
+    ];
+    for (mode, paths, line) in expected {
+        let api = Cluster::start("k3s-ha");
+        let ran = run(host()
+            .arg("--dry-run")
+            .arg("--field-mode")
+            .arg(mode)
+            .arg("--kubeconfig")
+            .arg(&api.kubeconfig));
+        assert_eq!(ran.code, 0, "{mode}: {}", ran.stderr);
+        let requested: Vec<String> = api.api.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(requested, paths, "{mode}");
+        let info = ran.log_lines("INFO");
+        assert!(
+            info.iter().any(|l| l.ends_with(line)),
+            "{mode}: {}",
+            ran.stderr
+        );
     }
 }
 
@@ -125,7 +193,7 @@ fn dry_run_prints_the_exact_bytes_and_sends_nothing() {
     assert_eq!(ran.stdout, format!("{}\n", k3s_payload("k3s-ha")));
     assert_eq!(responder.connection_count(), 0);
     let info = ran.log_lines("INFO");
-    assert_eq!(info.len(), 2, "{}", ran.stderr);
+    assert_eq!(info.len(), 3, "{}", ran.stderr);
     assert!(
         info[0].contains(
             "sandbox granted: no HTTP (dry run), 1 request(s), 32 MiB memory, 30 s deadline"
@@ -140,9 +208,14 @@ fn dry_run_prints_the_exact_bytes_and_sends_nothing() {
     );
     assert!(info[0].contains(", http/outgoing-handler, "), "{}", info[0]);
     assert!(
-        info[1].contains("dry run: payload printed, nothing sent"),
+        info[1].ends_with("facts needed: minimal: reads version, kube-system UID, nodes"),
         "{}",
         info[1]
+    );
+    assert!(
+        info[2].contains("dry run: payload printed, nothing sent"),
+        "{}",
+        info[2]
     );
 }
 

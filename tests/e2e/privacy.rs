@@ -1,15 +1,19 @@
 //! The privacy proof: every identifying string of the fixture clusters is
 //! collected from the API objects themselves, and none may appear in the
-//! facts handed to a component, in any payload any shipped component sends
-//! in any mode, or in the host's log at the default level. The one checker:
-//! other suites (the `wasmtime run` payloads) use `assert_nothing_identifying`.
+//! facts handed to a component, in any payload any shipped component (and
+//! the frozen 0.2.0 one) sends in any mode, or in the host's log at the
+//! `debug` level. The trap cluster `rke2-private` adds kube-system
+//! workloads of its own from a private registry and a node with vendor
+//! build strings; every fixture names its organisation `acme`, which must
+//! appear nowhere. The one checker: other suites (the `wasmtime run`
+//! payloads) use `assert_nothing_identifying`.
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 use ur_test_support::{Behaviour, Responder, ResponseConfig};
 
-use crate::common::{CLUSTERS, Cluster, cluster_dir, host, run};
+use crate::common::{Cluster, all_clusters, cluster_dir, host, run, workspace};
 
 /// Labels every cluster carries with generic values (`amd64`, `linux`,
 /// `k3s`, `true`): not identifying, and some are legitimately reported.
@@ -58,6 +62,8 @@ fn tokens(text: &str) -> Vec<String> {
 /// Every identifying string of one fixture cluster.
 fn identifying(cluster: &str) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
+    // Values that may only cross reduced: never whole.
+    let mut whole: Vec<String> = Vec::new();
     let mut add = |text: &str| {
         for token in tokens(text) {
             if !PUBLIC.contains(&token.as_str()) && !token.starts_with("--") {
@@ -85,6 +91,12 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
         if let Some(provider) = node["spec"]["providerID"].as_str() {
             add(provider);
         }
+        // Build strings cross only as closed values (an OS id and release
+        // digits, `major.minor`, a runtime and its version): never whole.
+        let info = &node["status"]["nodeInfo"];
+        for field in ["osImage", "kernelVersion", "containerRuntimeVersion"] {
+            whole.push(info[field].as_str().unwrap().to_string());
+        }
     }
     for file in ["deployments.json", "daemonsets.json"] {
         for workload in read(cluster, file)["items"].as_array().unwrap() {
@@ -92,6 +104,15 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
             for list in ["containers", "initContainers"] {
                 for container in pod[list].as_array().into_iter().flatten() {
                     let image = container["image"].as_str().unwrap();
+                    // A reference crosses as a software name and version
+                    // digits; its repository and tag text never.
+                    whole.push(image.to_string());
+                    let name = image.split('@').next().unwrap_or(image);
+                    if let Some((repository, _)) = name.rsplit_once(':')
+                        && repository.contains('/')
+                    {
+                        whole.push(repository.to_string());
+                    }
                     // The registry host: the first path part with a dot or port.
                     if let Some((first, _)) = image.split_once('/')
                         && (first.contains('.') || first.contains(':'))
@@ -107,6 +128,7 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
             }
         }
     }
+    found.extend(whole);
     // The role and domain names of the generic Kubernetes labels are not
     // identifying; neither are the words every kubeconfig and node carries.
     for generic in [
@@ -123,6 +145,11 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
     found
 }
 
+/// The organisation every fixture invents (`acme-corp.example`, `Acme
+/// Linux`, `acme/bespoke-ingress`, `containerd://1.7.23-acme.3`): in no
+/// spelling may it cross.
+const ORGANISATION: &str = "acme";
+
 fn assert_clean(cluster: &str, what: &str, text: &str, identifying: &BTreeSet<String>) {
     for token in identifying {
         assert!(
@@ -130,6 +157,10 @@ fn assert_clean(cluster: &str, what: &str, text: &str, identifying: &BTreeSet<St
             "{cluster}: {what} contains {token:?}:\n{text}"
         );
     }
+    assert!(
+        !text.to_ascii_lowercase().contains(ORGANISATION),
+        "{cluster}: {what} names the organisation ({ORGANISATION:?}):\n{text}"
+    );
 }
 
 /// `text` (a payload, a log) holds nothing identifying of `cluster`.
@@ -139,8 +170,13 @@ pub fn assert_nothing_identifying(cluster: &str, what: &str, text: &str) {
 
 #[test]
 fn the_planted_identifiers_are_among_those_collected() {
-    let all: BTreeSet<String> = CLUSTERS.iter().flat_map(|c| identifying(c)).collect();
+    let all: BTreeSet<String> = all_clusters().flat_map(identifying).collect();
     for planted in [
+        "registry.acme-corp.example/acme/bespoke-ingress:2.3.1-acme",
+        "registry.acme-corp.example/acme/bespoke-ingress",
+        "Acme Linux 9.4 (build acme-20250101)",
+        "5.14.0-427.acme.el9_4.x86_64",
+        "containerd://1.7.23-acme.3",
         "jane.roe@acme-corp.example",
         "orion-a1",
         "10.20.30.11",
@@ -160,19 +196,26 @@ fn the_planted_identifiers_are_among_those_collected() {
 
 #[test]
 fn nothing_identifying_reaches_the_component_the_payloads_or_the_log() {
+    let frozen = workspace().join("tests/fixtures/components/k3s-reporter-0.2.0.wasm");
     let components = [
         ("k3s-reporter", component_artifacts::K3S_REPORTER_PATH),
         ("rke2-reporter", component_artifacts::RKE2_REPORTER_PATH),
+        ("k3s-reporter 0.2.0", frozen.to_str().unwrap()),
     ];
-    for cluster in CLUSTERS {
+    for cluster in all_clusters() {
         let identifying = identifying(cluster);
         assert!(identifying.len() > 10, "{cluster}: {identifying:?}");
         let api = Cluster::start(cluster);
 
         // What the component is handed: exactly what `facts` prints.
-        let facts = run(host().arg("facts").arg("--kubeconfig").arg(&api.kubeconfig));
+        let facts = run(host()
+            .env("UPGRADE_RESPONDER_LOG_LEVEL", "debug")
+            .arg("facts")
+            .arg("--kubeconfig")
+            .arg(&api.kubeconfig));
         assert_eq!(facts.code, 0, "{}", facts.stderr);
         assert_clean(cluster, "the facts", &facts.stdout, &identifying);
+        assert_clean(cluster, "the facts log", &facts.stderr, &identifying);
 
         for (name, component) in components {
             for mode in ["minimal", "standard"] {
@@ -181,6 +224,7 @@ fn nothing_identifying_reaches_the_component_the_payloads_or_the_log() {
                 let ran = run(host()
                     .env("UPGRADE_RESPONDER_COMPONENT", component)
                     .env("UPGRADE_RESPONDER_FIELD_MODE", mode)
+                    .env("UPGRADE_RESPONDER_LOG_LEVEL", "debug")
                     .arg("--kubeconfig")
                     .arg(&api.kubeconfig)
                     .arg("--endpoint")

@@ -1,12 +1,15 @@
 //! The RBAC of the deploy manifest is sufficient and minimal: the API
 //! stand-in grants exactly the rules `deploy/manifests/upgrade-responder.yaml`
 //! binds to the job's service account (plus what every cluster grants every
-//! user), the job reports with them, and without any one of them it
-//! degrades exactly as documented.
+//! user), the job reports with them in both field modes, and without any
+//! one of them it degrades exactly as documented. The workload rule is
+//! needed in `standard` mode only: in `minimal` the default component asks
+//! for nodes alone, and the host lists nothing else.
 
 use ur_test_support::{ApiOptions, Behaviour, Responder, ResponseConfig, Rule};
 
 use crate::common::{Cluster, Ran, host, k3s_payload, run, workspace};
+use crate::components::k3s_standard_payload;
 
 const CLUSTER: &str = "k3s-ha";
 const USER: &str = "system:serviceaccount:kube-system:upgrade-responder";
@@ -58,8 +61,13 @@ struct Outcome {
 }
 
 /// One real run (not a dry run) of the job against the fixture cluster with
-/// `rules`, reporting to a stand-in upgrade-responder.
+/// `rules`, in the default field mode, reporting to a stand-in
+/// upgrade-responder.
 fn run_with(rules: Vec<Rule>) -> Outcome {
+    run_in_mode(rules, "minimal")
+}
+
+fn run_in_mode(rules: Vec<Rule>, mode: &str) -> Outcome {
     let api = Cluster::start_with(
         CLUSTER,
         ApiOptions {
@@ -69,6 +77,8 @@ fn run_with(rules: Vec<Rule>) -> Outcome {
     );
     let responder = Responder::start(Behaviour::Normal(ResponseConfig::k3s_default())).unwrap();
     let ran = run(host()
+        .arg("--field-mode")
+        .arg(mode)
         .arg("--kubeconfig")
         .arg(&api.kubeconfig)
         .arg("--endpoint")
@@ -149,35 +159,41 @@ fn the_manifest_grants_only_reads_of_what_the_host_reads() {
 
 #[test]
 fn with_the_manifest_rules_the_report_is_sent_with_the_exact_payload() {
-    let outcome = run_with(effective(manifest_rules()));
-    let ran = &outcome.ran;
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert_eq!(outcome.received, [k3s_payload(CLUSTER)]);
-    assert!(messages(ran, "WARN").is_empty(), "{}", ran.stderr);
-    let info = messages(ran, "INFO");
-    assert_eq!(info.len(), 1, "{}", ran.stderr);
-    assert!(
-        info[0].starts_with("report sent: status=200 "),
-        "{}",
-        info[0]
-    );
-    assert_eq!(
-        outcome.api_statuses,
-        [
-            ("/version".to_string(), 200),
-            ("/api/v1/namespaces/kube-system".to_string(), 200),
-            ("/api/v1/nodes".to_string(), 200),
-            (
-                "/apis/apps/v1/namespaces/kube-system/deployments".to_string(),
-                200
-            ),
-            (
-                "/apis/apps/v1/namespaces/kube-system/daemonsets".to_string(),
-                200
-            ),
-        ],
-        "every read the host makes is granted"
-    );
+    let minimal_reads = [
+        "/version",
+        "/api/v1/namespaces/kube-system",
+        "/api/v1/nodes",
+    ];
+    let workload_reads = [
+        "/apis/apps/v1/namespaces/kube-system/deployments",
+        "/apis/apps/v1/namespaces/kube-system/daemonsets",
+    ];
+    for (mode, payload, reads) in [
+        ("minimal", k3s_payload(CLUSTER), minimal_reads.to_vec()),
+        (
+            "standard",
+            k3s_standard_payload(CLUSTER),
+            [minimal_reads.as_slice(), workload_reads.as_slice()].concat(),
+        ),
+    ] {
+        let outcome = run_in_mode(effective(manifest_rules()), mode);
+        let ran = &outcome.ran;
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        assert_eq!(outcome.received, [payload]);
+        assert!(messages(ran, "WARN").is_empty(), "{}", ran.stderr);
+        let info = messages(ran, "INFO");
+        assert_eq!(info.len(), 1, "{}", ran.stderr);
+        assert!(
+            info[0].starts_with("report sent: status=200 "),
+            "{}",
+            info[0]
+        );
+        let expected: Vec<(String, u16)> = reads.iter().map(|r| (r.to_string(), 200)).collect();
+        assert_eq!(
+            outcome.api_statuses, expected,
+            "{mode}: every read the host makes is granted, and only what the mode needs is read"
+        );
+    }
 }
 
 /// Each rule of the manifest removed in turn: the run degrades as the
@@ -189,7 +205,8 @@ fn without_any_one_rule_the_run_degrades_as_documented() {
     for (index, removed) in rules.iter().enumerate() {
         let mut remaining = rules.clone();
         remaining.remove(index);
-        let outcome = run_with(effective(remaining));
+        // Standard mode: the one that reads every kind.
+        let outcome = run_in_mode(effective(remaining.clone()), "standard");
         let ran = &outcome.ran;
         let Rule::Resource { resources, .. } = removed else {
             panic!("unexpected rule {removed:?}");
@@ -227,9 +244,15 @@ fn without_any_one_rule_the_run_degrades_as_documented() {
                 assert!(messages(ran, "INFO").is_empty());
             }
             ["deployments", "daemonsets"] => {
-                // Optional: reported without the workload summary; the
-                // minimal payload does not carry it, so it is the same.
-                assert_eq!(outcome.received, [k3s_payload(CLUSTER)]);
+                // Optional: reported with what depends on the workloads as
+                // `unknown` (not `none`: they were not read).
+                let unread = k3s_standard_payload(CLUSTER)
+                    .replace(r#""cniPlugin":"flannel""#, r#""cniPlugin":"unknown""#)
+                    .replace(
+                        r#""ingressController":"traefik""#,
+                        r#""ingressController":"unknown""#,
+                    );
+                assert_eq!(outcome.received, [unread]);
                 assert_eq!(warn.len(), 2, "{}", ran.stderr);
                 for (line, kind) in warn.iter().zip(["deployments", "daemonsets"]) {
                     assert_forbidden(
@@ -238,7 +261,7 @@ fn without_any_one_rule_the_run_degrades_as_documented() {
                         &format!(
                             "{kind}.apps is forbidden: User \"{USER}\" cannot list resource \"{kind}\" in API group \"apps\" in the namespace \"kube-system\""
                         ),
-                        &format!("; reporting no kube-system {kind}"),
+                        &format!("; reporting kube-system {kind} as unread"),
                     );
                 }
                 let info = messages(ran, "INFO");
@@ -247,6 +270,14 @@ fn without_any_one_rule_the_run_degrades_as_documented() {
                     info[0].starts_with("report sent: status=200 "),
                     "{}",
                     info[0]
+                );
+                // In minimal mode the rule is not needed at all.
+                let outcome = run_with(effective(remaining));
+                assert_eq!(outcome.received, [k3s_payload(CLUSTER)]);
+                assert!(
+                    messages(&outcome.ran, "WARN").is_empty(),
+                    "{}",
+                    outcome.ran.stderr
                 );
             }
             _ => panic!("a rule the host does not need: {removed:?}"),

@@ -17,7 +17,7 @@
 
 use reporter_sdk::classify::{CniPlugin, Extended};
 use reporter_sdk::facts::{cluster_uuid, kubernetes_version, node_counts};
-use reporter_sdk::{ClusterFacts, FieldMode, Key, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Key, Payload, Reporter, Settings};
 
 struct K3sReporter;
 
@@ -43,6 +43,18 @@ impl Reporter for K3sReporter {
         Ok(extended.add_to(payload, &[]))
     }
 
+    fn facts_needed(mode: FieldMode) -> FactKinds {
+        match mode {
+            // The node counts; the version and UUID are always read.
+            FieldMode::Minimal => FactKinds::NODES,
+            // The CNI plugin and ingress controller run as Deployments and
+            // DaemonSets.
+            FieldMode::Standard => {
+                FactKinds::NODES | FactKinds::DEPLOYMENTS | FactKinds::DAEMON_SETS
+            }
+        }
+    }
+
     fn keys() -> Vec<Key> {
         let mut keys = vec![
             Key::tag("kubernetesVersion"),
@@ -57,3 +69,120 @@ impl Reporter for K3sReporter {
 }
 
 reporter_sdk::component!(K3sReporter);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reporter_sdk::NodeGroup;
+    use reporter_sdk::testing::{CLUSTERS, check_facts_needed, cluster, payload};
+
+    /// The payloads of 0.2.0 on the fixture clusters (tests/e2e pins the
+    /// same bodies through the host): the 0.3.0 facts must not change a byte.
+    const MINIMAL: [(&str, &str); 4] = [
+        (
+            "k3s-single",
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0}}"#,
+        ),
+        (
+            "k3s-ha",
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2}}"#,
+        ),
+        (
+            "rke2-canal",
+            r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2}}"#,
+        ),
+        (
+            "k3s-gpu",
+            r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3}}"#,
+        ),
+    ];
+    const STANDARD: [(&str, &str); 4] = [
+        (
+            "k3s-single",
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0,"gpuNodeCount":0}}"#,
+        ),
+        (
+            "k3s-ha",
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0}}"#,
+        ),
+        (
+            "rke2-canal",
+            r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPlugin":"canal","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0}}"#,
+        ),
+        (
+            "k3s-gpu",
+            r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"mixed"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3,"gpuNodeCount":3}}"#,
+        ),
+    ];
+
+    #[test]
+    fn the_payloads_of_the_fixture_clusters_are_unchanged() {
+        for (mode, expected) in [
+            (FieldMode::Minimal, MINIMAL),
+            (FieldMode::Standard, STANDARD),
+        ] {
+            assert_eq!(expected.map(|(name, _)| name), CLUSTERS);
+            for (name, body) in expected {
+                assert_eq!(
+                    payload::<K3sReporter>(&cluster(name), mode),
+                    body,
+                    "{name} {mode:?}"
+                );
+            }
+        }
+    }
+
+    /// Which facts each key is derived from.
+    fn depends_on(key: &str) -> Option<FactKinds> {
+        Some(match key {
+            "kubernetesVersion" | "clusteruuid" => FactKinds::empty(),
+            "nodeCount" | "serverNodeCount" | "agentNodeCount" | "os" | "kernelVersion"
+            | "architecture" | "selinux" | "gpuVendor" | "gpuNodeCount" => FactKinds::NODES,
+            // A CNI plugin runs as a DaemonSet; without any, K3s's own flannel.
+            "cniPlugin" | "cniPluginVersion" => FactKinds::DAEMON_SETS,
+            // traefik is a Deployment; other controllers may be DaemonSets.
+            "ingressController" => FactKinds::DEPLOYMENTS | FactKinds::DAEMON_SETS,
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn one_group_of_5000_nodes_and_5000_groups_of_one_make_one_payload() {
+        let single = cluster("k3s-single");
+        let server = single.node_groups[0].facts.clone();
+        let grouped = ClusterFacts {
+            node_groups: vec![NodeGroup {
+                facts: server.clone(),
+                count: 5000,
+            }],
+            ..single.clone()
+        };
+        let one_by_one = ClusterFacts {
+            node_groups: vec![
+                NodeGroup {
+                    facts: server,
+                    count: 1
+                };
+                5000
+            ],
+            ..single
+        };
+        for mode in [FieldMode::Minimal, FieldMode::Standard] {
+            let body = payload::<K3sReporter>(&grouped, mode);
+            assert_eq!(body, payload::<K3sReporter>(&one_by_one, mode), "{mode:?}");
+            assert!(
+                body.contains(r#""nodeCount":5000,"serverNodeCount":5000,"agentNodeCount":0"#),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_mode_asks_for_exactly_the_facts_its_keys_use() {
+        check_facts_needed::<K3sReporter>(depends_on);
+        assert_eq!(
+            K3sReporter::facts_needed(FieldMode::Minimal),
+            FactKinds::NODES
+        );
+    }
+}

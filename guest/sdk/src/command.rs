@@ -1,6 +1,7 @@
 //! The component as a command, for `wasmtime run`: cluster facts as JSON on
-//! stdin, the payload on stdout, a report sent only when asked, and the
-//! upgrade-responder server's request schema on `--schema`.
+//! stdin (reduced to the kinds the component asks for in the field mode,
+//! as the host reads them), the payload on stdout, a report sent only when
+//! asked, and the upgrade-responder server's request schema on `--schema`.
 //!
 //! ```text
 //! wasmtime run guest.wasm < facts.json                         # print the payload
@@ -138,12 +139,10 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
         eprintln!("error: cannot read cluster facts from stdin: {e}");
         return 1;
     }
-    let facts: ClusterFacts = match serde_json::from_slice(&input) {
+    let facts = match read_facts(&input) {
         Ok(facts) => facts,
-        Err(e) => {
-            eprintln!(
-                "error: stdin is not cluster facts JSON ({e}); capture some with `upgrade-responder facts` or use tests/fixtures/facts/*.json"
-            );
+        Err(problem) => {
+            eprintln!("error: {problem}");
             return 1;
         }
     };
@@ -152,6 +151,8 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
         field_mode: arguments.field_mode.unwrap_or(FieldMode::Minimal),
         channel: arguments.channel.clone(),
     };
+    // As in a cluster, the component sees only the facts it asks for.
+    let facts = crate::facts::as_read_with(&facts, R::facts_needed(settings.field_mode));
 
     if arguments.endpoint.is_none() {
         return match crate::build_payload::<R>(&facts, &settings) {
@@ -176,7 +177,7 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
                 sent_line(
                     &outcome,
                     &settings.endpoint,
-                    facts.nodes.len(),
+                    crate::facts::node_counts(&facts).nodes,
                     component,
                     elapsed_ms
                 )
@@ -195,13 +196,36 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
     }
 }
 
+/// Cluster facts in this release's JSON shape (serde of the 0.3.0
+/// `cluster-facts`), or one line saying what is wrong and what to do.
+fn read_facts(input: &[u8]) -> Result<ClusterFacts, String> {
+    const CAPTURE: &str = "write it with `upgrade-responder facts` from this release or use tests/fixtures/facts/*.json";
+    serde_json::from_slice(input).map_err(|e| {
+        // Facts of contracts 0.1.0 and 0.2.0 hold one record per node under
+        // `nodes`; 0.3.0 groups them under `node_groups`.
+        let old_shape = serde_json::from_slice::<serde_json::Value>(input)
+            .ok()
+            .and_then(|value| {
+                value.as_object().map(|object| {
+                    object.contains_key("nodes") && !object.contains_key("node_groups")
+                })
+            })
+            .unwrap_or(false);
+        if old_shape {
+            format!("invalid facts: this file is in the 0.2.0 shape (nodes); {CAPTURE}")
+        } else {
+            format!("invalid facts: stdin is not cluster facts JSON ({e}); {CAPTURE}")
+        }
+    })
+}
+
 /// The host's `report sent:` line: what the command saw (status, payload
 /// bytes; the host counts the whole request at its egress hook), then what
 /// the component read, in the very words of the host.
 fn sent_line(
     outcome: &Outcome,
     endpoint: &str,
-    nodes: usize,
+    nodes: u64,
     component: &str,
     elapsed_ms: u128,
 ) -> String {
@@ -277,6 +301,24 @@ mod tests {
         assert!(schema.schema);
         assert_eq!(schema.field_mode, Some(FieldMode::Minimal));
         assert!(parse_arguments(&args(&["--schema", "--endpoint", "http://x/v1"])).is_err());
+    }
+
+    #[test]
+    fn facts_are_read_in_this_contracts_shape_and_older_files_are_named() {
+        let facts = crate::testing::cluster("k3s-ha");
+        let json = serde_json::to_string(&facts).unwrap();
+        assert_eq!(read_facts(json.as_bytes()).unwrap(), facts);
+        let old = r#"{"server_version":{"git_version":"v1.31.6+k3s1","major":"1","minor":"31","platform":"linux/amd64"},"cluster_uuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","nodes":[],"kube_system_workloads":[]}"#;
+        assert_eq!(
+            read_facts(old.as_bytes()).unwrap_err(),
+            "invalid facts: this file is in the 0.2.0 shape (nodes); write it with `upgrade-responder facts` from this release or use tests/fixtures/facts/*.json"
+        );
+        let garbled = read_facts(b"{\"cluster_uuid\": 7}").unwrap_err();
+        assert!(
+            garbled.starts_with("invalid facts: stdin is not cluster facts JSON (")
+                && !garbled.contains('\n'),
+            "{garbled}"
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! What every reporter component shares.
 //!
 //! A component implements [`Reporter`] (facts in, [`Payload`] out, and the
-//! [`Key`]s it sends) and calls [`component!`]; the SDK does the rest: the
-//! WIT exports `build-payload` and `report`, the POST, reading the answer,
+//! [`Key`]s it sends, and the facts it needs) and calls [`component!`]; the
+//! SDK does the rest: the WIT exports `build-payload`, `report`,
+//! `request-schema` and `facts-needed`, the POST, reading the answer,
 //! and a `main` so the same `.wasm` runs under `wasmtime run` with facts as
 //! JSON on stdin, or prints the server's request schema with `--schema`.
 //!
@@ -10,6 +11,7 @@
 //! struct MyReporter;
 //! impl reporter_sdk::Reporter for MyReporter {
 //!     fn payload(facts: &ClusterFacts, settings: &Settings) -> Result<Payload, String> { ... }
+//!     fn facts_needed(mode: FieldMode) -> FactKinds { FactKinds::NODES }
 //!     fn keys() -> Vec<Key> { ... }
 //! }
 //! reporter_sdk::component!(MyReporter);
@@ -33,6 +35,8 @@ mod payload;
 mod schema;
 #[cfg(test)]
 mod server_rules_tests;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod version;
 mod words;
 
@@ -59,9 +63,9 @@ pub mod bindings {
 }
 
 pub use bindings::upgrade_responder::telemetry::types::{
-    BadResponse, ClusterFacts, ContainerImage, FieldMode, GpuResource, GpuVendor, NodeFacts,
+    BadResponse, ClusterFacts, FactKinds, FieldMode, GpuResource, GpuVendor, NodeFacts, NodeGroup,
     NodeRole, NoticeStatus, OfferedVersion, Outcome, ReportError, ServerVersion, Settings,
-    UpgradeNotice, UpgradeStep, Workload, WorkloadKind,
+    UpgradeNotice, UpgradeStep, Workload, WorkloadImage, WorkloadKind,
 };
 pub use payload::{FieldValue, Payload, PayloadError};
 pub use schema::{DataType, Key, Place, request_schema_json, request_schema_json_for_mode};
@@ -73,6 +77,16 @@ pub trait Reporter {
     /// Builds the payload. `Err` is a reason an operator can act on (for
     /// example "the cluster facts carry no kube-system UID").
     fn payload(facts: &ClusterFacts, settings: &Settings) -> Result<Payload, String>;
+
+    /// The facts [`Reporter::payload`] uses in `mode`: the host reads only
+    /// these (the server version and the cluster UUID always), and hands
+    /// the workload kinds it did not read in `unread_workloads`. Ask for
+    /// `NODES` when the payload counts or describes nodes, `DEPLOYMENTS` /
+    /// `DAEMON_SETS` when it names software running in kube-system
+    /// ([`classify`] says which of its values depend on which kind). With
+    /// the `testing` feature, `testing::check_facts_needed` checks the
+    /// declaration against the payloads of the fixture clusters.
+    fn facts_needed(mode: FieldMode) -> FactKinds;
 
     /// Every key [`Reporter::payload`] may send, with its place, type and
     /// field modes: what the upgrade-responder server's request schema must
@@ -177,6 +191,10 @@ macro_rules! component {
 
             fn request_schema() -> String {
                 $crate::request_schema::<$reporter>()
+            }
+
+            fn facts_needed(mode: $crate::FieldMode) -> $crate::FactKinds {
+                <$reporter as $crate::Reporter>::facts_needed(mode)
             }
         }
 

@@ -1,6 +1,9 @@
-//! `facts`: the cluster as the component would see it, in the fixture
-//! format that `--facts` and `wasmtime run` read.
+//! `facts`: the cluster as a component would see it, in the fixture
+//! format that `--facts` and `wasmtime run` read. Every kind is read (a
+//! run reads only those its component asks for); given a facts file, in
+//! the current or the older raw form, it prints it in the current form.
 
+use crate::bindings::FactKinds;
 use crate::config::{Config, Values};
 use crate::facts;
 use crate::failure::{Failure, exit};
@@ -17,8 +20,9 @@ pub fn print(values: &Values) -> u8 {
         Err(error) => return Failure::Config(error).log(),
     };
     let read = match &config.facts {
-        Some(path) => facts::load(path),
-        None => super::runtime().and_then(|rt| rt.block_on(super::run::read_cluster(&config))),
+        Some(path) => facts::load(path, &config.vocabulary),
+        None => super::runtime()
+            .and_then(|rt| rt.block_on(super::run::read_cluster(&config, FactKinds::all()))),
     };
     match read {
         Ok(facts) => {

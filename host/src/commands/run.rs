@@ -1,8 +1,9 @@
 //! The default command: one report, as a pipeline of named steps.
 //!
 //! settings -> opted out? -> egress policy -> load the component (checked
-//! against the policy before the cluster is read) -> read the facts ->
-//! spread wait -> call the component -> summary line (`outcome.rs`).
+//! against the policy before the cluster is read) -> ask it which facts it
+//! needs -> read those facts -> spread wait -> call the component ->
+//! summary line (`outcome.rs`).
 //!
 //! Each step returns a [`Failure`] when the run cannot go on; `failure.rs`
 //! maps it to its exit code and log level. Only configuration errors and
@@ -15,11 +16,12 @@ use anyhow::Context as _;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::bindings::{ClusterFacts, Settings};
+use crate::bindings::{ClusterFacts, FactKinds, FieldMode, Settings};
 use crate::config::{self, Config, Values};
+use crate::contract::Contract;
 use crate::failure::{Failure, exit};
 use crate::outcome::{self, Summary};
-use crate::sandbox::{self, Call, Checked, RunState};
+use crate::sandbox::{self, Call, Checked, Finished, Returned, RunState};
 use crate::{cluster, facts, transport};
 
 /// Runs one report and returns the exit code.
@@ -37,7 +39,8 @@ fn pipeline(values: &Values, started: Instant) -> Result<u8, Failure> {
     let runtime = super::runtime().map_err(Failure::Internal)?;
     runtime.block_on(async {
         let component = load_component(&config)?;
-        let facts = read_facts(&config, started).await?;
+        let needed = facts_needed(&component, &config, started).await?;
+        let facts = read_facts(&config, needed, started).await?;
         spread_wait(&config, &facts).await;
         call_component(&component, &config, &facts, egress, started).await
     })
@@ -159,12 +162,92 @@ fn component_bytes(config: &Config) -> anyhow::Result<(Vec<u8>, String)> {
     }
 }
 
-/// The facts: from a fixture file (an operator's input: its errors are
-/// configuration errors) or from the cluster (best effort).
-async fn read_facts(config: &Config, started: Instant) -> Result<ClusterFacts, Failure> {
+/// The field mode as the settings spell it.
+pub(crate) fn mode_name(mode: FieldMode) -> &'static str {
+    match mode {
+        FieldMode::Minimal => "minimal",
+        FieldMode::Standard => "standard",
+    }
+}
+
+/// Asks the component which facts it uses in the configured field mode
+/// (`facts-needed`), in a store of its own that is dropped at once: nothing
+/// of the component is held while the cluster is read or during the spread
+/// wait. A component older than contract 0.3.0 declares none and gets every
+/// kind, without being instantiated for it. Logged at info in a dry run.
+async fn facts_needed(
+    component: &Loaded,
+    config: &Config,
+    started: Instant,
+) -> Result<FactKinds, Failure> {
+    let mode = config.field_mode;
+    let needed = if component.checked.shape.contract == Contract::Current {
+        ask_facts_needed(component, config, started).await?
+    } else {
+        FactKinds::all()
+    };
+    let line = format!(
+        "facts needed: {}: reads {}",
+        mode_name(mode),
+        facts::kinds_text(needed)
+    );
+    if config.dry_run {
+        tracing::info!("{line}");
+    } else {
+        tracing::debug!("{line}");
+    }
+    Ok(needed)
+}
+
+/// The `facts-needed` call; a component that stops is reported like one
+/// that stops in its report.
+async fn ask_facts_needed(
+    component: &Loaded,
+    config: &Config,
+    started: Instant,
+) -> Result<FactKinds, Failure> {
+    let mode = config.field_mode;
+    let returned = sandbox::call(
+        &component.engine,
+        &component.linker,
+        &component.checked,
+        &config.limits,
+        Call::FactsNeeded(mode),
+    )
+    .await
+    .context("cannot run the component")
+    .map_err(Failure::Internal)?;
+    match returned {
+        Ok(Finished {
+            returned: Returned::FactsNeeded(needed),
+            ..
+        }) => Ok(needed),
+        Ok(_) => Err(Failure::Internal(anyhow::anyhow!(
+            "{} answered facts-needed with something else",
+            component.origin
+        ))),
+        Err(stopped) => Err(Failure::NotReported(format!(
+            "component stopped: {} (component={} elapsed_ms={})",
+            stopped.reason,
+            component.origin,
+            started.elapsed().as_millis()
+        ))),
+    }
+}
+
+/// The facts of the `needed` kinds: from a fixture file (an operator's
+/// input: its errors are configuration errors) or from the cluster (best
+/// effort).
+async fn read_facts(
+    config: &Config,
+    needed: FactKinds,
+    started: Instant,
+) -> Result<ClusterFacts, Failure> {
     match &config.facts {
-        Some(path) => facts::load(path).map_err(Failure::Config),
-        None => read_cluster(config).await.map_err(|error| {
+        Some(path) => facts::load(path, &config.vocabulary)
+            .map(|facts| facts::only(facts, needed))
+            .map_err(Failure::Config),
+        None => read_cluster(config, needed).await.map_err(|error| {
             Failure::NotReported(format!(
                 "cannot read the cluster facts: {error:#} (elapsed_ms={})",
                 started.elapsed().as_millis()
@@ -173,15 +256,18 @@ async fn read_facts(config: &Config, started: Instant) -> Result<ClusterFacts, F
     }
 }
 
-/// The facts from the Kubernetes API, logging what could only be read in
-/// part. Shared with the `facts` command.
-pub(crate) async fn read_cluster(config: &Config) -> anyhow::Result<ClusterFacts> {
+/// The facts of the `needed` kinds from the Kubernetes API, logging what
+/// could only be read in part. Shared with the `facts` command.
+pub(crate) async fn read_cluster(
+    config: &Config,
+    needed: FactKinds,
+) -> anyhow::Result<ClusterFacts> {
     let access = cluster::Access {
         kubeconfig: config.kubeconfig.clone(),
         page_size: config.page_size,
         deadline: config.api_deadline,
     };
-    let read = cluster::read(&access).await?;
+    let read = cluster::read(&access, needed, &config.vocabulary).await?;
     for warning in &read.warnings {
         tracing::warn!("{warning}");
     }
@@ -248,7 +334,7 @@ async fn call_component(
     let summary = Summary {
         origin: &component.origin,
         endpoint: &config.endpoint,
-        nodes: facts.nodes.len(),
+        nodes: usize::try_from(facts::node_count(facts)).unwrap_or(usize::MAX),
         started,
         termination_message_path: config.termination_message_path.as_deref(),
     };

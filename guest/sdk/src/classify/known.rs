@@ -1,75 +1,84 @@
-//! The names a component may send, each with the words that identify it.
-//! Anything else is sent as `other`: the lists are the privacy boundary, so
-//! a name joins them only when it is a public product's name.
+//! The names a component may send. The host turns what the cluster spells
+//! into words of its own closed lists (software, OS ids); these lists say
+//! which of those words the payload names, and anything else is sent as
+//! `other`. A name joins them only when it is a public product's name, as
+//! the host's software list spells it.
 
-/// The CNI plugins we name, each with the words that identify it in a
-/// kube-system workload's name or image repository (lowercase substrings).
-/// Order is priority: canal's DaemonSet also runs the calico and flannel
-/// images, so canal must win over both; multus is a meta-plugin that
-/// delegates to another one, so the delegate wins and multus is only named
-/// when it runs alone.
-pub(super) const CNI_PLUGINS: &[(&str, &[&str])] = &[
-    ("canal", &["canal"]),
-    ("cilium", &["cilium"]),
-    ("calico", &["calico"]),
-    ("antrea", &["antrea"]),
-    ("kube-router", &["kube-router"]),
-    ("weave", &["weave"]),
-    ("flannel", &["flannel"]),
-    ("multus", &["multus"]),
+/// The CNI plugins we name, as software names of a kube-system workload or
+/// of one of its images. Order is priority: canal's DaemonSet also runs
+/// the calico and flannel images, so canal must win over both; multus is a
+/// meta-plugin that delegates to another one, so the delegate wins and
+/// multus is only named when it runs alone.
+pub(super) const CNI_PLUGINS: &[&str] = &[
+    "canal",
+    "cilium",
+    "calico",
+    "antrea",
+    "kube-router",
+    "kube-ovn",
+    "weave",
+    "flannel",
+    "multus",
 ];
 
 /// Which image carries a plugin's version, when it is not the plugin's own
-/// word: canal is packaged as calico (policy) plus flannel (network), and
+/// software: canal is packaged as calico (policy) plus flannel (network), and
 /// its release follows calico's.
 pub(super) const CNI_VERSION_IMAGE: &[(&str, &str)] = &[("canal", "calico")];
 
-/// A workload that looks like a CNI plugin without being one we know.
+/// Part of a software name (from the host's list, which an operator may
+/// extend) that makes it a CNI plugin we do not name (`aws-vpc-cni`).
 pub(super) const CNI_HINTS: &[&str] = &["cni"];
 
-/// The ingress controllers we name, with their identifying words, in
-/// priority order (when several run, the first listed is reported).
-/// `rke2-ingress-nginx` and `rancher/nginx-ingress-controller` are the
-/// community ingress-nginx.
-pub(super) const INGRESS_CONTROLLERS: &[(&str, &[&str])] = &[
-    ("traefik", &["traefik"]),
-    ("ingress-nginx", &["ingress-nginx", "nginx-ingress"]),
-    ("haproxy", &["haproxy"]),
-    ("contour", &["contour"]),
-    ("istio", &["istio"]),
-    ("kong", &["kong"]),
-    ("emissary", &["emissary", "ambassador"]),
-    ("skipper", &["skipper"]),
+/// The ingress controllers we name, as software names, in priority order
+/// (when several run, the first listed is reported). The host names
+/// RKE2's `rke2-ingress-nginx` and `rancher/nginx-ingress-controller`
+/// `ingress-nginx`, the community controller they are.
+pub(super) const INGRESS_CONTROLLERS: &[&str] = &[
+    "traefik",
+    "ingress-nginx",
+    "haproxy",
+    "contour",
+    "istio",
+    "kong",
+    "emissary",
+    "skipper",
 ];
 
-/// A workload that looks like an ingress controller we do not know.
+/// Part of a software name that makes it an ingress controller or gateway
+/// we do not name (`envoy-gateway`).
 pub(super) const INGRESS_HINTS: &[&str] = &["ingress", "gateway"];
 
-/// OS ids from `osImage` (lowercased substrings), in match order: more
-/// specific names first (`opensuse` before `suse`, `sle micro` before
-/// `suse linux enterprise`).
-pub(super) const OS_IDS: &[(&str, &[&str])] = &[
-    ("ubuntu", &["ubuntu"]),
-    ("debian", &["debian"]),
-    ("rhel", &["red hat enterprise linux", "rhel"]),
-    ("rocky", &["rocky linux"]),
-    ("almalinux", &["almalinux"]),
-    ("centos", &["centos"]),
-    ("ol", &["oracle linux"]),
-    ("opensuse", &["opensuse"]),
-    ("sle-micro", &["sle micro", "suse linux micro", "sl-micro"]),
-    ("sles", &["suse linux enterprise", "sles"]),
-    ("fedora", &["fedora"]),
-    ("amzn", &["amazon linux"]),
-    ("bottlerocket", &["bottlerocket"]),
-    ("flatcar", &["flatcar"]),
-    ("talos", &["talos"]),
-    ("alpine", &["alpine"]),
-    ("arch", &["arch linux"]),
-    ("nixos", &["nixos"]),
-    ("k3os", &["k3os"]),
-    ("photon", &["photon os", "vmware photon"]),
-    ("windows", &["windows"]),
+/// The OS ids the payload names, as the host's OS list spells them (the
+/// host reads `osImage`; a component only sees the id). Any other id the
+/// host hands over is sent as `other`.
+pub(super) const OS_IDS: &[&str] = &[
+    "ubuntu",
+    "debian",
+    "raspbian",
+    "rhcos",
+    "rhel",
+    "rocky",
+    "almalinux",
+    "centos",
+    "ol",
+    "opensuse",
+    "sle-micro",
+    "sles",
+    "harvester",
+    "fedora",
+    "amzn",
+    "azurelinux",
+    "cos",
+    "bottlerocket",
+    "flatcar",
+    "talos",
+    "alpine",
+    "arch",
+    "nixos",
+    "k3os",
+    "photon",
+    "windows",
 ];
 
 /// `GOARCH` values a kubelet reports.

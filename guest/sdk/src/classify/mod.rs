@@ -1,12 +1,16 @@
 //! Low-cardinality descriptions of a cluster, derived from the facts one way
 //! for every component.
 //!
-//! Everything here returns either a name from a fixed list (`known.rs`), one
-//! of the fixed words (`other`, `unknown`, `none`, `mixed`: `words.rs`),
-//! or a value built only from digits and dots: never a workload name, an
-//! image repository, an OS string or any other text as the cluster spelled
-//! it. An operator can deploy anything into kube-system and name it freely,
-//! so a name we do not recognise is `other`, never itself.
+//! The facts are closed already (the host's OS ids, software names, version
+//! digits); everything here returns either a name from the lists the
+//! payload sends (`known.rs`), one of the fixed words (`other`, `unknown`,
+//! `none`, `mixed`: `words.rs`), or a value built only from digits and
+//! dots. A host word the lists do not name is sent as `other`.
+//!
+//! Node values weigh each node group by its count. Workload values found
+//! nowhere are `unknown`, never `none`, when a kind they depend on was not
+//! read: the CNI plugin and its version depend on the DaemonSets, the
+//! ingress controller on the Deployments and the DaemonSets.
 
 mod extended;
 mod known;

@@ -4,14 +4,17 @@
 use std::collections::BTreeMap;
 
 use super::known::{ARCHITECTURES, OS_IDS};
+use crate::facts::count_nodes;
 use crate::words::{MIXED, NONE, OTHER, UNKNOWN};
 use crate::{ClusterFacts, GpuVendor, NodeFacts};
 
-/// The OS id of one node: from `OS_IDS` (`known.rs`), `other`, or `unknown` when the
-/// node reports no `osImage`.
+/// The OS id of one node as the payload sends it: the host's id when it is
+/// one of `OS_IDS` (`known.rs`), `unknown` when the node reports none,
+/// `other` for any other id.
 pub fn os_id(node: &NodeFacts) -> &'static str {
-    let image = node.os_image.trim().to_ascii_lowercase();
-    if image.is_empty() {
+    let id = node.os_id.trim();
+    if id.is_empty() || id == UNKNOWN {
+        // A Windows node reports no `osImage` the host can name.
         return if node.operating_system.eq_ignore_ascii_case("windows") {
             "windows"
         } else {
@@ -20,16 +23,18 @@ pub fn os_id(node: &NodeFacts) -> &'static str {
     }
     OS_IDS
         .iter()
-        .find(|(_, needles)| needles.iter().any(|needle| image.contains(needle)))
-        .map_or(OTHER, |(id, _)| id)
+        .find(|known| id.eq_ignore_ascii_case(known))
+        .copied()
+        .unwrap_or(OTHER)
 }
 
-/// The most common value, ties broken by the smallest in `Ord` order (so the
-/// answer does not depend on the order the API listed the nodes in).
-fn most_common<T: Ord + Clone>(values: impl IntoIterator<Item = T>) -> Option<T> {
-    let mut counts: BTreeMap<T, usize> = BTreeMap::new();
-    for value in values {
-        *counts.entry(value).or_default() += 1;
+/// The most common value across the node groups, each weighed by its
+/// count, ties broken by the smallest in `Ord` order (so the answer does
+/// not depend on the order or the grouping of the nodes).
+fn most_common<T: Ord>(weighed: impl IntoIterator<Item = (T, u32)>) -> Option<T> {
+    let mut counts: BTreeMap<T, u64> = BTreeMap::new();
+    for (value, count) in weighed {
+        *counts.entry(value).or_default() += u64::from(count);
     }
     // max_by_key returns the last maximum; iterate in reverse so that is the
     // smallest key among the most common.
@@ -43,10 +48,17 @@ fn most_common<T: Ord + Clone>(values: impl IntoIterator<Item = T>) -> Option<T>
 /// The cluster's OS: the most common node OS id, ties broken by name;
 /// `unknown` for a cluster without nodes.
 pub fn cluster_os(facts: &ClusterFacts) -> &'static str {
-    most_common(facts.nodes.iter().map(os_id)).unwrap_or(UNKNOWN)
+    most_common(
+        facts
+            .node_groups
+            .iter()
+            .map(|group| (os_id(&group.facts), group.count)),
+    )
+    .unwrap_or(UNKNOWN)
 }
 
-/// `major.minor` of a kernel build string: `6.8.0-52-generic` -> `(6, 8)`.
+/// `major.minor` of a kernel version: `6.8` -> `(6, 8)` (a longer build
+/// string reads the same: `6.8.0-52-generic` -> `(6, 8)`).
 pub fn kernel_major_minor(kernel: &str) -> Option<(u64, u64)> {
     let mut parts = kernel.trim().split(|c: char| !c.is_ascii_digit());
     let major = parts.next()?.parse().ok()?;
@@ -55,15 +67,11 @@ pub fn kernel_major_minor(kernel: &str) -> Option<(u64, u64)> {
 }
 
 /// The cluster's kernel: the most common `major.minor` across nodes, ties
-/// broken by the lower version; `unknown` when no node reports a parsable
-/// kernel version.
+/// broken by the lower version; `unknown` when no node reports one.
 pub fn cluster_kernel(facts: &ClusterFacts) -> String {
-    most_common(
-        facts
-            .nodes
-            .iter()
-            .filter_map(|node| kernel_major_minor(&node.kernel_version)),
-    )
+    most_common(facts.node_groups.iter().filter_map(|group| {
+        kernel_major_minor(&group.facts.kernel_version).map(|version| (version, group.count))
+    }))
     .map_or_else(
         || UNKNOWN.to_string(),
         |(major, minor)| format!("{major}.{minor}"),
@@ -77,10 +85,10 @@ pub fn cluster_kernel(facts: &ClusterFacts) -> String {
 /// architecture outside the kubelet's `GOARCH` list is `other`.
 pub fn cluster_architectures(facts: &ClusterFacts) -> String {
     let mut found: Vec<&str> = facts
-        .nodes
+        .node_groups
         .iter()
-        .map(|node| {
-            let arch = node.architecture.trim();
+        .map(|group| {
+            let arch = group.facts.architecture.trim();
             if arch.is_empty() {
                 UNKNOWN
             } else {
@@ -104,7 +112,11 @@ pub fn cluster_architectures(facts: &ClusterFacts) -> String {
 /// it, `disabled` when none does, `mixed` otherwise; `unknown` when no node
 /// says (no `node-args` annotation).
 pub fn cluster_selinux(facts: &ClusterFacts) -> &'static str {
-    let known: Vec<bool> = facts.nodes.iter().filter_map(|node| node.selinux).collect();
+    let known: Vec<bool> = facts
+        .node_groups
+        .iter()
+        .filter_map(|group| group.facts.selinux)
+        .collect();
     match (known.iter().any(|on| *on), known.iter().any(|on| !*on)) {
         (false, false) => UNKNOWN,
         (true, false) => "enabled",
@@ -115,11 +127,7 @@ pub fn cluster_selinux(facts: &ClusterFacts) -> &'static str {
 
 /// Nodes with at least one allocatable GPU.
 pub fn gpu_node_count(facts: &ClusterFacts) -> u64 {
-    facts
-        .nodes
-        .iter()
-        .filter(|node| node.gpus.iter().any(|gpu| gpu.count > 0))
-        .count() as u64
+    count_nodes(facts, |node| node.gpus.iter().any(|gpu| gpu.count > 0))
 }
 
 /// The GPU vendor across the cluster: `nvidia`, `amd`, `intel`, `other`
@@ -127,9 +135,9 @@ pub fn gpu_node_count(facts: &ClusterFacts) -> u64 {
 /// those appears, `none` without GPUs.
 pub fn gpu_vendor(facts: &ClusterFacts) -> &'static str {
     let mut vendors: Vec<&'static str> = facts
-        .nodes
+        .node_groups
         .iter()
-        .flat_map(|node| node.gpus.iter())
+        .flat_map(|group| group.facts.gpus.iter())
         .filter(|gpu| gpu.count > 0)
         .map(|gpu| match gpu.vendor {
             GpuVendor::Nvidia => "nvidia",
@@ -151,75 +159,93 @@ pub fn gpu_vendor(facts: &ClusterFacts) -> &'static str {
 mod tests {
     use super::*;
     use crate::GpuResource;
-    use crate::classify::test_facts::{cluster, node};
+    use crate::classify::test_facts::{cluster, cluster_of, group, node};
 
     #[test]
-    fn os_images_map_to_low_cardinality_ids() {
+    fn os_ids_are_sent_when_named_and_other_when_not() {
         let cases = [
-            ("Ubuntu 24.04.1 LTS", "ubuntu"),
-            ("Debian GNU/Linux 12 (bookworm)", "debian"),
-            ("Red Hat Enterprise Linux 9.4 (Plow)", "rhel"),
-            ("Rocky Linux 9.5 (Blue Onyx)", "rocky"),
-            ("AlmaLinux 9.5 (Teal Serval)", "almalinux"),
-            ("CentOS Stream 9", "centos"),
-            ("SUSE Linux Enterprise Server 15 SP6", "sles"),
-            ("SUSE Linux Micro 6.0", "sle-micro"),
-            ("openSUSE Leap 15.6", "opensuse"),
-            ("Fedora CoreOS 41.20250117.3.0", "fedora"),
-            ("Amazon Linux 2023.6.20250115", "amzn"),
-            (
-                "Flatcar Container Linux by Kinvolk 4081.2.1 (Oklo)",
-                "flatcar",
-            ),
-            ("Talos (v1.9.2)", "talos"),
-            ("Acme Hardened OS 3", "other"),
-            ("", "unknown"),
+            ("ubuntu", "linux", "ubuntu"),
+            ("debian", "linux", "debian"),
+            ("rhel", "linux", "rhel"),
+            ("rocky", "linux", "rocky"),
+            ("sles", "linux", "sles"),
+            ("sle-micro", "linux", "sle-micro"),
+            ("opensuse", "linux", "opensuse"),
+            ("talos", "linux", "talos"),
+            ("rhcos", "linux", "rhcos"),
+            ("azurelinux", "linux", "azurelinux"),
+            ("other", "linux", "other"),
+            ("acme-hardened", "linux", "other"),
+            ("unknown", "linux", "unknown"),
+            ("", "linux", "unknown"),
+            ("unknown", "windows", "windows"),
+            ("windows", "windows", "windows"),
         ];
-        for (image, id) in cases {
-            assert_eq!(os_id(&node(image, "6.8.0", "amd64")), id, "{image:?}");
+        for (id, system, sent) in cases {
+            let facts = NodeFacts {
+                operating_system: system.to_string(),
+                ..node(id, "6.8", "amd64")
+            };
+            assert_eq!(os_id(&facts), sent, "{id:?} on {system}");
         }
     }
 
     #[test]
-    fn the_cluster_os_is_the_most_common_with_ties_broken_by_name() {
+    fn the_cluster_os_is_the_most_common_node_with_ties_broken_by_name() {
         let facts = cluster(vec![
-            node("SUSE Linux Enterprise Server 15 SP6", "6.4.0", "amd64"),
-            node("Rocky Linux 9.5 (Blue Onyx)", "5.14.0", "arm64"),
-            node("Rocky Linux 9.5 (Blue Onyx)", "5.14.0", "amd64"),
+            node("sles", "6.4", "amd64"),
+            node("rocky", "5.14", "arm64"),
+            node("rocky", "5.14", "amd64"),
         ]);
         assert_eq!(cluster_os(&facts), "rocky");
         let tie = cluster(vec![
-            node("Ubuntu 24.04.1 LTS", "6.8.0", "amd64"),
-            node("Debian GNU/Linux 12 (bookworm)", "6.1.0", "amd64"),
+            node("ubuntu", "6.8", "amd64"),
+            node("debian", "6.1", "amd64"),
         ]);
         assert_eq!(cluster_os(&tie), "debian");
         let mut reversed = tie.clone();
-        reversed.nodes.reverse();
+        reversed.node_groups.reverse();
         assert_eq!(cluster_os(&reversed), "debian", "order does not matter");
         assert_eq!(cluster_os(&cluster(Vec::new())), "unknown");
     }
 
     #[test]
-    fn the_cluster_kernel_is_major_minor_of_the_most_common() {
+    fn most_common_counts_nodes_not_groups() {
+        // One group of five Ubuntu nodes outweighs three groups of one
+        // Debian node each (they differ in architecture).
+        let facts = cluster_of(vec![
+            group(node("ubuntu", "6.8", "amd64"), 5),
+            group(node("debian", "6.1", "amd64"), 1),
+            group(node("debian", "6.1", "arm64"), 1),
+            group(node("debian", "6.1", "arm"), 1),
+        ]);
+        assert_eq!(cluster_os(&facts), "ubuntu");
+        assert_eq!(cluster_kernel(&facts), "6.8");
+    }
+
+    #[test]
+    fn the_cluster_kernel_is_the_most_common_major_minor() {
         let facts = cluster(vec![
-            node("", "6.1.0-31-amd64", "amd64"),
-            node("", "6.8.0-52-generic", "amd64"),
-            node("", "6.8.0-51-generic", "amd64"),
+            node("", "6.1", "amd64"),
+            node("", "6.8", "amd64"),
+            node("", "6.8", "amd64"),
         ]);
         assert_eq!(cluster_kernel(&facts), "6.8");
-        let tie = cluster(vec![
-            node("", "6.10.2", "amd64"),
-            node("", "6.9.1", "amd64"),
-        ]);
+        let tie = cluster(vec![node("", "6.10", "amd64"), node("", "6.9", "amd64")]);
         assert_eq!(cluster_kernel(&tie), "6.9", "numeric order, lower wins");
+        assert_eq!(kernel_major_minor("5.14"), Some((5, 14)));
         assert_eq!(
             kernel_major_minor("5.14.0-503.22.1.el9_5.x86_64"),
-            Some((5, 14))
+            Some((5, 14)),
+            "a longer string reads the same"
         );
-        assert_eq!(
-            cluster_kernel(&cluster(vec![node("", "", "amd64")])),
-            "unknown"
-        );
+        for unreadable in ["", "unknown", "6"] {
+            assert_eq!(
+                cluster_kernel(&cluster(vec![node("", unreadable, "amd64")])),
+                "unknown",
+                "{unreadable:?}"
+            );
+        }
     }
 
     #[test]
@@ -264,21 +290,18 @@ mod tests {
 
     #[test]
     fn gpus_are_counted_by_node_and_named_by_vendor() {
+        let gpu_node = |gpus: &[(GpuVendor, u64)]| NodeFacts {
+            gpus: gpus
+                .iter()
+                .map(|(vendor, count)| GpuResource {
+                    vendor: *vendor,
+                    count: *count,
+                })
+                .collect(),
+            ..node("", "", "amd64")
+        };
         let with = |gpus: &[&[(GpuVendor, u64)]]| {
-            cluster(
-                gpus.iter()
-                    .map(|list| NodeFacts {
-                        gpus: list
-                            .iter()
-                            .map(|(vendor, count)| GpuResource {
-                                vendor: *vendor,
-                                count: *count,
-                            })
-                            .collect(),
-                        ..node("", "", "amd64")
-                    })
-                    .collect(),
-            )
+            cluster(gpus.iter().map(|list| gpu_node(list)).collect())
         };
         let none = with(&[&[], &[]]);
         assert_eq!((gpu_node_count(&none), gpu_vendor(&none)), (0, "none"));
@@ -296,5 +319,10 @@ mod tests {
         assert_eq!((gpu_node_count(&mixed), gpu_vendor(&mixed)), (2, "mixed"));
         let zero = with(&[&[(GpuVendor::Intel, 0)]]);
         assert_eq!((gpu_node_count(&zero), gpu_vendor(&zero)), (0, "none"));
+        let grouped = cluster_of(vec![
+            group(gpu_node(&[(GpuVendor::Nvidia, 8)]), 12),
+            group(gpu_node(&[]), 30),
+        ]);
+        assert_eq!(gpu_node_count(&grouped), 12, "a group counts its nodes");
     }
 }

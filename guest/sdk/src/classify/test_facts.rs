@@ -1,38 +1,57 @@
 //! Facts for the classify tests.
 
-use crate::{ClusterFacts, ContainerImage, NodeFacts, ServerVersion, Workload, WorkloadKind};
+use crate::{
+    ClusterFacts, NodeFacts, NodeGroup, ServerVersion, Workload, WorkloadImage, WorkloadKind,
+};
 
-pub(super) fn workload(name: &str, images: &[(&str, &str)]) -> Workload {
+/// A DaemonSet running `software` with `images` as (software, version).
+pub(super) fn workload(software: &str, images: &[(&str, &str)]) -> Workload {
     Workload {
         kind: WorkloadKind::DaemonSet,
-        name: name.to_string(),
+        software: software.to_string(),
         images: images
             .iter()
-            .map(|(repository, tag)| ContainerImage {
-                repository: repository.to_string(),
-                tag: tag.to_string(),
+            .map(|(software, version)| WorkloadImage {
+                software: software.to_string(),
+                version: version.to_string(),
             })
             .collect(),
     }
 }
 
-pub(super) fn node(os_image: &str, kernel: &str, arch: &str) -> NodeFacts {
+/// The same as a Deployment.
+pub(super) fn deployment(software: &str, images: &[(&str, &str)]) -> Workload {
+    Workload {
+        kind: WorkloadKind::Deployment,
+        ..workload(software, images)
+    }
+}
+
+pub(super) fn node(os_id: &str, kernel: &str, arch: &str) -> NodeFacts {
     NodeFacts {
         roles: Vec::new(),
-        os_image: os_image.to_string(),
+        os_id: os_id.to_string(),
+        os_version: "unknown".to_string(),
         operating_system: "linux".to_string(),
         kernel_version: kernel.to_string(),
         architecture: arch.to_string(),
         kubelet_version: "v1.31.6+k3s1".to_string(),
-        container_runtime_version: "containerd://2.0.2-k3s2".to_string(),
-        allocatable_cpu_millicores: 4000,
-        allocatable_memory_bytes: 1 << 33,
+        container_runtime: "containerd".to_string(),
+        container_runtime_version: "2.0.2-k3s2".to_string(),
+        allocatable_cpu_cores: 4,
+        allocatable_memory_gib: 8,
         gpus: Vec::new(),
         selinux: None,
     }
 }
 
-pub(super) fn cluster(nodes: Vec<NodeFacts>) -> ClusterFacts {
+/// `count` nodes with the same facts.
+pub(super) fn group(facts: NodeFacts, count: u32) -> NodeGroup {
+    NodeGroup { facts, count }
+}
+
+/// A cluster of these node groups, without workloads (every kind read).
+pub(super) fn cluster_of(node_groups: Vec<NodeGroup>) -> ClusterFacts {
     ClusterFacts {
         server_version: ServerVersion {
             git_version: "v1.31.6+k3s1".to_string(),
@@ -41,7 +60,21 @@ pub(super) fn cluster(nodes: Vec<NodeFacts>) -> ClusterFacts {
             platform: "linux/amd64".to_string(),
         },
         cluster_uuid: "2f06cc1a-6788-4fa1-b89e-732bd797902b".to_string(),
-        nodes,
+        node_groups,
         kube_system_workloads: Vec::new(),
+        unread_workloads: Vec::new(),
+    }
+}
+
+/// A cluster with one group per node.
+pub(super) fn cluster(nodes: Vec<NodeFacts>) -> ClusterFacts {
+    cluster_of(nodes.into_iter().map(|facts| group(facts, 1)).collect())
+}
+
+/// A cluster running these kube-system workloads.
+pub(super) fn running(workloads: Vec<Workload>) -> ClusterFacts {
+    ClusterFacts {
+        kube_system_workloads: workloads,
+        ..cluster(Vec::new())
     }
 }

@@ -1,18 +1,19 @@
-//! Which CNI plugin and ingress controller a cluster runs, from its
-//! kube-system workloads' names and image repositories.
+//! Which CNI plugin and ingress controller a cluster runs, from the
+//! software names the host gives its kube-system workloads and their images.
 
 use super::known::{CNI_HINTS, CNI_PLUGINS, CNI_VERSION_IMAGE, INGRESS_CONTROLLERS, INGRESS_HINTS};
 use super::release::release_version;
-use crate::Workload;
+use crate::facts::workloads_read;
 use crate::words::{NONE, OTHER, UNKNOWN};
+use crate::{ClusterFacts, Workload, WorkloadKind};
 
 /// The CNI plugin of a cluster and its version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CniPlugin {
     /// A name from `CNI_PLUGINS` (`known.rs`), `other`, or `unknown`.
     pub name: &'static str,
-    /// `v3.29.1` from the plugin's image tag (see [`release_version`]), or
-    /// `unknown`.
+    /// `v3.29.1` from the plugin's image version (see [`release_version`]),
+    /// or `unknown`.
     pub version: String,
 }
 
@@ -27,224 +28,293 @@ impl CniPlugin {
     }
 }
 
-/// The text a workload is matched on: its name and each image repository
-/// (`calico/node`, `rancher/hardened-calico`), lowercased. The registry host
-/// never reaches a component.
-fn workload_words(workload: &Workload) -> Vec<String> {
-    let mut words = vec![workload.name.to_ascii_lowercase()];
-    words.extend(
-        workload
-            .images
-            .iter()
-            .map(|image| image_word(&image.repository)),
-    );
-    words
+/// The software names a workload is matched on: its own and its images'.
+/// They come from the host's software list (or are `other`), never as the
+/// cluster spelled them.
+fn software_names(workload: &Workload) -> impl Iterator<Item = &str> {
+    std::iter::once(workload.software.as_str())
+        .chain(workload.images.iter().map(|image| image.software.as_str()))
 }
 
-fn image_word(repository: &str) -> String {
-    repository.to_ascii_lowercase()
+fn is_named(workload: &Workload, name: &str) -> bool {
+    software_names(workload).any(|software| software.eq_ignore_ascii_case(name))
 }
 
-fn mentions(words: &[String], needles: &[&str]) -> bool {
-    words
-        .iter()
-        .any(|word| needles.iter().any(|needle| word.contains(needle)))
+/// A software name from the host's list that hints at a kind (`aws-vpc-cni`
+/// for a CNI plugin) without being one the payload names: sent as `other`.
+fn hints_at(workload: &Workload, hints: &[&str]) -> bool {
+    software_names(workload).any(|software| {
+        let software = software.to_ascii_lowercase();
+        hints.iter().any(|hint| software.contains(hint))
+    })
 }
 
-/// The CNI plugin found among the kube-system workloads, if any: a known
-/// name, or `other` for a workload that mentions `cni` without being a
-/// plugin we know. `None` when nothing looks like a CNI plugin; the
-/// component decides what that means (K3s: its embedded flannel).
-pub fn cni_plugin(workloads: &[Workload]) -> Option<CniPlugin> {
-    let per_workload: Vec<(&Workload, Vec<String>)> = workloads
-        .iter()
-        .map(|workload| (workload, workload_words(workload)))
-        .collect();
-    for (name, needles) in CNI_PLUGINS {
-        let Some((workload, _)) = per_workload
-            .iter()
-            .find(|(_, words)| mentions(words, needles))
-        else {
+/// The CNI plugin the kube-system workloads show, if any: a known name, or
+/// `other` for software whose name hints at a CNI plugin we do not name.
+fn cni_in(workloads: &[Workload]) -> Option<CniPlugin> {
+    for name in CNI_PLUGINS {
+        let Some(workload) = workloads.iter().find(|w| is_named(w, name)) else {
             continue;
         };
-        let version_word = CNI_VERSION_IMAGE
+        let version_software = CNI_VERSION_IMAGE
             .iter()
             .find(|(plugin, _)| plugin == name)
             .map_or(*name, |(_, image)| *image);
         let version = workloads
             .iter()
             .flat_map(|w| w.images.iter())
-            .find(|image| image_word(&image.repository).contains(version_word))
+            .find(|image| image.software.eq_ignore_ascii_case(version_software))
             .or_else(|| {
                 // The plugin was known by its workload name only: its first
                 // image is the plugin's.
                 workload.images.first()
             })
-            .and_then(|image| release_version(&image.tag))
+            .and_then(|image| release_version(&image.version))
             .unwrap_or_else(|| UNKNOWN.to_string());
         return Some(CniPlugin { name, version });
     }
-    per_workload
+    workloads
         .iter()
-        .any(|(_, words)| mentions(words, CNI_HINTS))
+        .any(|workload| hints_at(workload, CNI_HINTS))
         .then(|| CniPlugin::embedded(OTHER))
 }
 
-/// The ingress controller: a known name, `other` for a workload that
-/// mentions `ingress` or `gateway` but is none we know, `none` otherwise.
-pub fn ingress_controller(workloads: &[Workload]) -> &'static str {
-    let words: Vec<Vec<String>> = workloads.iter().map(workload_words).collect();
-    for (name, needles) in INGRESS_CONTROLLERS {
-        if words.iter().any(|w| mentions(w, needles)) {
-            return name;
+/// The cluster's CNI plugin: the one its kube-system workloads show; when
+/// none does, `without_workload` (what the distribution runs then: K3s its
+/// embedded flannel) if the DaemonSets were read, else `unknown` (a CNI
+/// plugin runs as a DaemonSet, which the host could not or was not asked
+/// to read).
+pub fn cni_plugin(facts: &ClusterFacts, without_workload: CniPlugin) -> CniPlugin {
+    cni_in(&facts.kube_system_workloads).unwrap_or_else(|| {
+        if workloads_read(facts, WorkloadKind::DaemonSet) {
+            without_workload
+        } else {
+            CniPlugin::embedded(UNKNOWN)
         }
-    }
-    if words.iter().any(|w| mentions(w, INGRESS_HINTS)) {
-        OTHER
-    } else {
+    })
+}
+
+/// The ingress controller the kube-system workloads show, if any.
+fn ingress_in(workloads: &[Workload]) -> Option<&'static str> {
+    INGRESS_CONTROLLERS
+        .iter()
+        .find(|name| workloads.iter().any(|w| is_named(w, name)))
+        .copied()
+        .or_else(|| {
+            workloads
+                .iter()
+                .any(|workload| hints_at(workload, INGRESS_HINTS))
+                .then_some(OTHER)
+        })
+}
+
+/// The ingress controller: a known name, `other` for software whose name
+/// hints at an ingress controller or gateway we do not name, `none` when
+/// neither kind of workload shows one, and `unknown` when nothing was found
+/// but a kind was not read (K3s runs traefik as a Deployment, RKE2 its
+/// ingress-nginx as a DaemonSet).
+pub fn ingress_controller(facts: &ClusterFacts) -> &'static str {
+    let nothing_found = if facts.unread_workloads.is_empty() {
         NONE
-    }
+    } else {
+        UNKNOWN
+    };
+    ingress_in(&facts.kube_system_workloads).unwrap_or(nothing_found)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::test_facts::workload;
+    use crate::classify::test_facts::{deployment, running, workload};
 
-    fn cni(workloads: &[Workload]) -> Option<(&'static str, String)> {
-        cni_plugin(workloads).map(|plugin| (plugin.name, plugin.version))
+    fn cni(workloads: Vec<Workload>) -> (&'static str, String) {
+        let plugin = cni_plugin(&running(workloads), CniPlugin::embedded("flannel"));
+        (plugin.name, plugin.version)
+    }
+
+    fn unread(mut facts: ClusterFacts, kinds: &[WorkloadKind]) -> ClusterFacts {
+        facts
+            .kube_system_workloads
+            .retain(|w| !kinds.contains(&w.kind));
+        facts.unread_workloads = kinds.to_vec();
+        facts
     }
 
     #[test]
     fn canal_wins_over_the_calico_and_flannel_images_it_runs() {
-        let rke2_canal = workload(
-            "rke2-canal",
-            &[
-                ("rancher/hardened-calico", "v3.29.1-build20250117"),
-                ("rancher/hardened-flannel", "v0.26.3-build20250117"),
-            ],
-        );
-        assert_eq!(cni(&[rke2_canal]), Some(("canal", "v3.29.1".to_string())));
+        let rke2_canal = workload("canal", &[("calico", "v3.29.1"), ("flannel", "v0.26.3")]);
+        assert_eq!(cni(vec![rke2_canal]), ("canal", "v3.29.1".to_string()));
     }
 
     #[test]
     fn known_cni_plugins_are_named_with_their_image_version() {
         let cases = [
             (
-                workload("calico-node", &[("calico/node", "v3.28.0")]),
+                workload("calico", &[("calico", "v3.28.0")]),
                 "calico",
                 "v3.28.0",
             ),
             (
-                workload(
-                    "cilium",
-                    &[("rancher/mirrored-cilium-cilium", "v1.16.5@sha")],
-                ),
+                workload("cilium", &[("cilium", "v1.16.5")]),
                 "cilium",
                 "v1.16.5",
             ),
             (
-                workload("kube-flannel-ds", &[("flannel/flannel", "v0.26.1")]),
+                workload("flannel", &[("flannel", "v0.26.1")]),
                 "flannel",
                 "v0.26.1",
             ),
             (
-                workload("kube-router", &[("cloudnativelabs/kube-router", "v2.1.0")]),
+                workload("kube-router", &[("kube-router", "v2.1.0")]),
                 "kube-router",
                 "v2.1.0",
             ),
+            (workload("weave", &[("weave", "2.8.1")]), "weave", "v2.8.1"),
             (
-                workload("weave-net", &[("weaveworks/weave-kube", "2.8.1")]),
-                "weave",
-                "v2.8.1",
+                workload("kube-ovn", &[("kube-ovn", "v1.13.2")]),
+                "kube-ovn",
+                "v1.13.2",
             ),
             (
-                workload(
-                    "rke2-multus-ds",
-                    &[("rancher/hardened-multus-cni", "v4.1.4-build1")],
-                ),
+                workload("multus", &[("multus", "v4.1.4")]),
                 "multus",
                 "v4.1.4",
             ),
             (
-                workload("antrea-agent", &[("antrea/antrea-agent-ubuntu", "latest")]),
+                workload("antrea", &[("antrea", "unknown")]),
                 "antrea",
                 "unknown",
             ),
+            // Known by the image only: a workload name the host did not know.
+            (
+                workload("other", &[("calico", "v3.28.0")]),
+                "calico",
+                "v3.28.0",
+            ),
+            // Known by the workload only: its first image carries the version.
+            (
+                workload("cilium", &[("other", "1.16.5")]),
+                "cilium",
+                "v1.16.5",
+            ),
         ];
         for (w, name, version) in cases {
-            assert_eq!(
-                cni(std::slice::from_ref(&w)),
-                Some((name, version.to_string())),
-                "{w:?}"
-            );
+            assert_eq!(cni(vec![w.clone()]), (name, version.to_string()), "{w:?}");
         }
     }
 
     #[test]
     fn multus_yields_to_the_plugin_it_delegates_to() {
-        let workloads = [
-            workload(
-                "rke2-multus-ds",
-                &[("rancher/hardened-multus-cni", "v4.1.4")],
-            ),
-            workload(
-                "rke2-cilium",
-                &[("rancher/mirrored-cilium-cilium", "v1.16.5")],
-            ),
+        let workloads = vec![
+            workload("multus", &[("multus", "v4.1.4")]),
+            workload("cilium", &[("cilium", "v1.16.5")]),
         ];
-        assert_eq!(cni(&workloads), Some(("cilium", "v1.16.5".to_string())));
+        assert_eq!(cni(workloads), ("cilium", "v1.16.5".to_string()));
     }
 
     #[test]
-    fn an_unknown_cni_is_other_and_never_its_name() {
-        let workloads = [workload(
-            "aws-node",
-            &[("amazon-k8s-cni", "v1.19.0"), ("acme/secret-thing", "v1")],
-        )];
-        assert_eq!(cni(&workloads), Some(("other", "unknown".to_string())));
+    fn a_cni_we_do_not_name_is_other_and_nothing_found_is_the_components_call() {
+        let aws = vec![workload("aws-vpc-cni", &[("aws-vpc-cni", "v1.19.0")])];
+        assert_eq!(cni(aws), ("other", "unknown".to_string()));
         // Nothing CNI-like: the component decides (K3s: embedded flannel).
-        let stock_k3s = [
-            workload("coredns", &[("rancher/mirrored-coredns-coredns", "1.12.0")]),
-            workload("traefik", &[("rancher/mirrored-library-traefik", "3.3.2")]),
+        let stock_k3s = vec![
+            deployment("coredns", &[("coredns", "1.12.0")]),
+            deployment("traefik", &[("traefik", "3.3.2")]),
+            workload("servicelb", &[("servicelb", "v0.4.9")]),
         ];
-        assert_eq!(cni(&stock_k3s), None);
+        assert_eq!(cni(stock_k3s), ("flannel", "unknown".to_string()));
+        // `other` is no hint: the host says it for any name it does not know.
+        assert_eq!(
+            cni(vec![workload("other", &[("other", "v1.0")])]),
+            ("flannel", "unknown".to_string())
+        );
+    }
+
+    #[test]
+    fn without_the_daemon_sets_a_cni_found_nowhere_is_unknown() {
+        let stock_k3s = running(vec![
+            deployment("traefik", &[("traefik", "3.3.2")]),
+            workload("servicelb", &[("servicelb", "v0.4.9")]),
+        ]);
+        let embedded = || CniPlugin::embedded("flannel");
+        assert_eq!(cni_plugin(&stock_k3s, embedded()).name, "flannel");
+        let without_daemon_sets = unread(stock_k3s.clone(), &[WorkloadKind::DaemonSet]);
+        assert_eq!(
+            cni_plugin(&without_daemon_sets, embedded()),
+            CniPlugin::embedded("unknown"),
+            "never the embedded plugin, never none"
+        );
+        let without_deployments = unread(stock_k3s, &[WorkloadKind::Deployment]);
+        assert_eq!(cni_plugin(&without_deployments, embedded()).name, "flannel");
+        // What was read still counts: a CNI's controller Deployment.
+        let controllers = unread(
+            running(vec![deployment("calico", &[("calico", "v3.29.1")])]),
+            &[WorkloadKind::DaemonSet],
+        );
+        assert_eq!(
+            cni_plugin(&controllers, embedded()),
+            CniPlugin {
+                name: "calico",
+                version: "v3.29.1".into()
+            }
+        );
     }
 
     #[test]
     fn ingress_controllers_are_known_other_or_none() {
-        let one = |name: &str, repository: &str| [workload(name, &[(repository, "v1")])];
+        let one =
+            |software: &str, image: &str| running(vec![deployment(software, &[(image, "v1.0")])]);
+        let cases = [
+            (one("traefik", "traefik"), "traefik"),
+            (one("ingress-nginx", "ingress-nginx"), "ingress-nginx"),
+            (one("other", "ingress-nginx"), "ingress-nginx"),
+            (one("haproxy", "other"), "haproxy"),
+            (one("contour", "contour"), "contour"),
+            (one("envoy-gateway", "envoy-gateway"), "other"),
+            (one("acme-ingress", "other"), "other"),
+            (one("other", "other"), "none"),
+            (one("coredns", "coredns"), "none"),
+            (running(Vec::new()), "none"),
+        ];
+        for (facts, sent) in cases {
+            assert_eq!(
+                ingress_controller(&facts),
+                sent,
+                "{:?}",
+                facts.kube_system_workloads
+            );
+        }
+    }
+
+    #[test]
+    fn an_ingress_controller_found_nowhere_is_unknown_when_a_kind_was_not_read() {
+        // RKE2 runs ingress-nginx as a DaemonSet, K3s traefik as a Deployment.
+        let rke2 = running(vec![
+            deployment("coredns", &[("coredns", "v1.12.0")]),
+            workload("ingress-nginx", &[("ingress-nginx", "v1.12.0")]),
+        ]);
+        assert_eq!(ingress_controller(&rke2), "ingress-nginx");
         assert_eq!(
-            ingress_controller(&one("traefik", "rancher/mirrored-library-traefik")),
-            "traefik"
+            ingress_controller(&unread(rke2.clone(), &[WorkloadKind::DaemonSet])),
+            "unknown"
         );
         assert_eq!(
-            ingress_controller(&one(
-                "rke2-ingress-nginx-controller",
-                "rancher/nginx-ingress-controller"
-            )),
-            "ingress-nginx"
+            ingress_controller(&unread(rke2, &[WorkloadKind::Deployment])),
+            "ingress-nginx",
+            "found in what was read"
         );
-        assert_eq!(
-            ingress_controller(&one("ingress-nginx-controller", "ingress-nginx/controller")),
-            "ingress-nginx"
-        );
-        assert_eq!(
-            ingress_controller(&one("haproxy-ingress", "haproxytech/kubernetes-ingress")),
-            "haproxy"
-        );
-        assert_eq!(
-            ingress_controller(&one("contour", "projectcontour/contour")),
-            "contour"
-        );
-        assert_eq!(
-            ingress_controller(&one("acme-edge-ingress", "acme/edge")),
-            "other"
-        );
-        assert_eq!(
-            ingress_controller(&one("coredns", "rancher/mirrored-coredns-coredns")),
-            "none"
-        );
-        assert_eq!(ingress_controller(&[]), "none");
+        let nothing = running(vec![deployment("coredns", &[("coredns", "v1.12.0")])]);
+        assert_eq!(ingress_controller(&nothing), "none");
+        for kinds in [
+            &[WorkloadKind::Deployment][..],
+            &[WorkloadKind::DaemonSet],
+            &[WorkloadKind::Deployment, WorkloadKind::DaemonSet],
+        ] {
+            assert_eq!(
+                ingress_controller(&unread(nothing.clone(), kinds)),
+                "unknown",
+                "{kinds:?}"
+            );
+        }
     }
 }

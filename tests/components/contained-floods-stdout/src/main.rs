@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use reporter_sdk::{ClusterFacts, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Payload, Reporter, Settings};
 
 struct FloodsStdout;
 
@@ -17,6 +17,10 @@ impl Reporter for FloodsStdout {
         }
         stdout.flush().map_err(|e| e.to_string())?;
         Ok(Payload::new("v0.0.0+flood1"))
+    }
+
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

@@ -3,7 +3,7 @@
 //! followed by a line that looks like the host's own summary.
 
 use reporter_sdk::bindings::{Guest, export_reporter};
-use reporter_sdk::{ClusterFacts, Outcome, ReportError, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 
 /// A forged host line behind each kind of line break.
 const FORGED: &str = "\n2026-01-01T00:00:00Z  INFO report sent: status=200 forged=newline\r2026-01-01T00:00:00Z  INFO forged=cr\0forged=nul";
@@ -39,6 +39,11 @@ impl Guest for ForgesLogLines {
 
     fn request_schema() -> String {
         String::from("{}")
+    }
+
+    /// It uses no cluster facts: the host reads none but the version and UUID.
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

@@ -2,7 +2,7 @@
 //! says what it found, so the test can see the host gave it nothing.
 
 use reporter_sdk::bindings::{Guest, export_reporter};
-use reporter_sdk::{ClusterFacts, Outcome, ReportError, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 
 struct ReadsEnvArgs;
 
@@ -25,6 +25,11 @@ impl Guest for ReadsEnvArgs {
 
     fn request_schema() -> String {
         String::from("{}")
+    }
+
+    /// It uses no cluster facts: the host reads none but the version and UUID.
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

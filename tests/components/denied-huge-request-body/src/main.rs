@@ -1,7 +1,7 @@
 //! Hostile: tries to send a 10 MiB body (exfiltration by volume).
 
 use reporter_sdk::bindings::{Guest, export_reporter};
-use reporter_sdk::{ClusterFacts, Outcome, ReportError, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 
 struct HugeRequestBody;
 
@@ -18,6 +18,11 @@ impl Guest for HugeRequestBody {
 
     fn request_schema() -> String {
         String::from("{}")
+    }
+
+    /// It uses no cluster facts: the host reads none but the version and UUID.
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

@@ -4,7 +4,7 @@
 //! port. Each must be denied; none may put its text on the wire.
 
 use reporter_sdk::bindings::{Guest, export_reporter};
-use reporter_sdk::{ClusterFacts, Outcome, ReportError, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 
 struct NumericAuthority;
 
@@ -43,6 +43,11 @@ impl Guest for NumericAuthority {
 
     fn request_schema() -> String {
         String::from("{}")
+    }
+
+    /// It uses no cluster facts: the host reads none but the version and UUID.
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

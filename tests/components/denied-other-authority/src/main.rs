@@ -3,7 +3,7 @@
 //! (the host's egress rule looks at scheme, host and port only).
 
 use reporter_sdk::bindings::{Guest, export_reporter};
-use reporter_sdk::{ClusterFacts, Outcome, ReportError, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 
 struct OtherAuthority;
 
@@ -40,6 +40,11 @@ impl Guest for OtherAuthority {
 
     fn request_schema() -> String {
         String::from("{}")
+    }
+
+    /// It uses no cluster facts: the host reads none but the version and UUID.
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

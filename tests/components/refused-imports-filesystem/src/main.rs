@@ -1,7 +1,7 @@
 //! Hostile: reads the service-account token, which needs wasi:filesystem.
 //! The host must refuse it before it runs, naming the import.
 
-use reporter_sdk::{ClusterFacts, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Payload, Reporter, Settings};
 
 struct ReadsFiles;
 
@@ -10,6 +10,10 @@ impl Reporter for ReadsFiles {
         let token = std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/token")
             .unwrap_or_default();
         Ok(Payload::new("v0").tag("token", &token))
+    }
+
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use reporter_sdk::{ClusterFacts, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Payload, Reporter, Settings};
 
 struct OpensSocket;
 
@@ -15,6 +15,10 @@ impl Reporter for OpensSocket {
             .write_all(b"GET /api/v1/secrets HTTP/1.1\r\n\r\n")
             .map_err(|e| e.to_string())?;
         Ok(Payload::new("v0"))
+    }
+
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

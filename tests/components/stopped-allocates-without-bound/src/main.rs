@@ -1,6 +1,6 @@
 //! Hostile: allocates until the host says no.
 
-use reporter_sdk::{ClusterFacts, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Payload, Reporter, Settings};
 
 struct AllocatesWithoutBound;
 
@@ -10,6 +10,10 @@ impl Reporter for AllocatesWithoutBound {
         loop {
             hoard.push(std::hint::black_box(vec![7u8; 1 << 20]));
         }
+    }
+
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

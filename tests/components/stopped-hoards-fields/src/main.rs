@@ -3,7 +3,7 @@
 //! memory the host holds outside the component's own.
 
 use reporter_sdk::bindings::{Guest, export_reporter};
-use reporter_sdk::{ClusterFacts, Outcome, ReportError, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 use wasip2::http::types::Fields;
 
 /// Enough to take over 100 MB of a host without a budget, in a second.
@@ -35,6 +35,11 @@ impl Guest for HoardsFields {
 
     fn request_schema() -> String {
         String::from("{}")
+    }
+
+    /// It uses no cluster facts: the host reads none but the version and UUID.
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

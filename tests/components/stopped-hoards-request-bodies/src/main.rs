@@ -2,7 +2,7 @@
 //! the host will buffer, keeping them all and sending none.
 
 use reporter_sdk::bindings::{Guest, export_reporter};
-use reporter_sdk::{ClusterFacts, Outcome, ReportError, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 use wasip2::http::types::{Fields, OutgoingBody, OutgoingRequest};
 
 /// Enough to take 500 MB of a host that buffers 1 MiB per body.
@@ -38,6 +38,11 @@ impl Guest for HoardsRequestBodies {
 
     fn request_schema() -> String {
         String::from("{}")
+    }
+
+    /// It uses no cluster facts: the host reads none but the version and UUID.
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 

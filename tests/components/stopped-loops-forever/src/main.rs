@@ -1,6 +1,6 @@
 //! Hostile: never returns, burning CPU.
 
-use reporter_sdk::{ClusterFacts, Payload, Reporter, Settings};
+use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Payload, Reporter, Settings};
 
 struct LoopsForever;
 
@@ -10,6 +10,10 @@ impl Reporter for LoopsForever {
         loop {
             spins = std::hint::black_box(spins.wrapping_add(1));
         }
+    }
+
+    fn facts_needed(_mode: FieldMode) -> FactKinds {
+        FactKinds::empty()
     }
 }
 
