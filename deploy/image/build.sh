@@ -63,19 +63,24 @@ host)
             exit 1
         fi
     done
+    # cargo-cyclonedx writes one file beside every workspace member's
+    # manifest: keep the host's, drop the others.
     cargo cyclonedx --manifest-path host/Cargo.toml --format json \
         --target x86_64-unknown-linux-musl --spec-version 1.5 --override-filename upgrade-responder.cdx >/dev/null
+    sbom=$context/sbom.json
+    mv host/upgrade-responder.cdx.json "$sbom"
+    find "$root" -path "$root/target" -prune -o -path "$out" -prune -o \
+        -name upgrade-responder.cdx.json -print0 | xargs -0 rm -f
     # The SBOM's timestamp and serial number change on every run: pin them,
     # so the same sources give the same SBOM.
-    python3 - host/upgrade-responder.cdx.json "$out/upgrade-responder.cdx.json" <<'PY'
+    python3 - "$sbom" "$out/upgrade-responder.cdx.json" <<'PY'
 import json, sys
 bom = json.load(open(sys.argv[1]))
 bom.pop("serialNumber", None)
 bom.get("metadata", {})["timestamp"] = "1970-01-01T00:00:00Z"
 json.dump(bom, open(sys.argv[2], "w"), indent=2, sort_keys=True)
 PY
-    # cargo-cyclonedx writes one file beside every workspace member's manifest.
-    find "$root" -path "$root/target" -prune -o -name upgrade-responder.cdx.json -print0 | xargs -0 rm -f
+    rm -f "$sbom"
     install -m 0755 target/x86_64-unknown-linux-musl/dist/upgrade-responder "$context/upgrade-responder"
     install -m 0644 "$ca" "$context/ca-certificates.crt"
     containerfile=$root/deploy/image/Containerfile
