@@ -1,15 +1,14 @@
 //! The reduction of API objects into facts: any JSON the API server could
-//! send for a node, a deployment, a daemon set or the version reduces
-//! without a panic, and every free-text fact stays within its bound.
+//! send for a node, a deployment, a daemon set or the version decodes into
+//! the host's own object types (host/src/objects.rs) and reduces without a
+//! panic, and every free-text fact stays within its bound.
 
 #![no_main]
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::Node;
-use k8s_openapi::apimachinery::pkg::version::Info;
 use libfuzzer_sys::fuzz_target;
 use upgrade_responder::bindings::Workload;
 use upgrade_responder::facts::{self, MAX_TEXT_BYTES};
+use upgrade_responder::objects::{self, Node, Version};
 
 fn check_workload(workload: &Workload) {
     assert!(workload.name.len() <= MAX_TEXT_BYTES);
@@ -36,13 +35,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(facts.roles.len() <= 5, "roles are a deduplicated set of five");
         assert!(facts.gpus.len() <= 4, "GPUs are counted per vendor");
     }
-    if let Ok(deployment) = serde_json::from_slice::<Deployment>(data) {
-        check_workload(&facts::deployment(&deployment));
+    if let Ok(workload) = serde_json::from_slice::<objects::Workload>(data) {
+        check_workload(&facts::deployment(&workload));
+        check_workload(&facts::daemon_set(&workload));
     }
-    if let Ok(daemon_set) = serde_json::from_slice::<DaemonSet>(data) {
-        check_workload(&facts::daemon_set(&daemon_set));
-    }
-    if let Ok(info) = serde_json::from_slice::<Info>(data) {
+    if let Ok(info) = serde_json::from_slice::<Version>(data) {
         let _ = facts::server_version(&info);
     }
     if let Ok(reference) = std::str::from_utf8(data) {
