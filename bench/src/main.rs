@@ -3,19 +3,17 @@
 //! few times as a child process, side by side with the shell script a user
 //! would write instead (bench/user-report.sh). Prints medians and ratios.
 
-mod cluster;
 mod measure;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
 use ur_test_support::{ApiOptions, ApiServer, Behaviour, Responder, ResponseConfig};
 
-use crate::cluster::Generated;
-use crate::measure::Measured;
+use crate::measure::{Measured, Spec};
+use ur_test_support::generated::{self, Generated};
 
 #[derive(Parser)]
 #[command(
@@ -42,7 +40,8 @@ enum Contender {
     Host,
     /// bench/user-report.sh listing nodes with curl.
     ScriptCurl,
-    /// bench/user-report.sh listing nodes with kubectl.
+    /// bench/user-report.sh listing nodes with kubectl (which asks for
+    /// gzip, as client-go does).
     ScriptKubectl,
 }
 
@@ -51,8 +50,8 @@ impl Contender {
         match self {
             Contender::HostDryRun => "host --dry-run",
             Contender::Host => "host (sends)",
-            Contender::ScriptCurl => "curl + jq script (sends)",
-            Contender::ScriptKubectl => "kubectl + jq script (sends)",
+            Contender::ScriptCurl => "curl + jq script",
+            Contender::ScriptKubectl => "kubectl + jq script",
         }
     }
 
@@ -74,9 +73,20 @@ struct Row {
     peak_rss_kib: u64,
     api_requests: usize,
     api_bytes: usize,
+    api_decoded_bytes: usize,
 }
 
 fn main() -> std::process::ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if args.first().is_some_and(|a| a == measure::MEASURE) {
+        return match measure::measurer(&args[1..]) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("bench measurer: {error:#}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     match run(Args::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -117,13 +127,7 @@ fn run_in(
     scratch: &Path,
 ) -> anyhow::Result<()> {
     let mut contenders = vec![Contender::HostDryRun, Contender::Host];
-    // kubectl first asks for API discovery (/api, /apis), which the stand-in
-    // does not serve: that column waits for discovery in the stand-in.
-    println!(
-        "skipping the {}: the API stand-in serves no discovery (/api, /apis)",
-        Contender::ScriptKubectl.name()
-    );
-    for contender in [Contender::ScriptCurl] {
+    for contender in [Contender::ScriptCurl, Contender::ScriptKubectl] {
         match contender.tools().iter().find(|tool| !on_path(tool)) {
             Some(tool) => println!(
                 "skipping the {}: {tool} is not installed (apt-get install {tool})",
@@ -141,7 +145,7 @@ fn run_in(
 
     let mut tables = Vec::new();
     for &size in &args.sizes {
-        let generated = cluster::generate(workspace, size)?;
+        let generated = generated::generate(workspace, size)?;
         println!(
             "\n{size} nodes ({} servers, {} agents), {} bytes of JSON per node",
             generated.counts.servers, generated.counts.agents, generated.node_bytes
@@ -158,7 +162,10 @@ fn run_in(
         for &contender in &contenders {
             let mut runs = Vec::new();
             for _ in 0..args.runs.max(1) {
-                let mut command = match contender {
+                // kubectl caches API discovery under $HOME: a job's pod
+                // starts without that cache, so every run does too.
+                let _ = std::fs::remove_dir_all(scratch.join(".kube"));
+                let command = match contender {
                     Contender::HostDryRun => host_command(host, &kubeconfig, None),
                     Contender::Host => host_command(host, &kubeconfig, Some(&responder.url())),
                     Contender::ScriptCurl | Contender::ScriptKubectl => script_command(
@@ -173,7 +180,7 @@ fn run_in(
                 };
                 let requests_before = api.requests().len();
                 let reports_before = responder.received().len();
-                let measured = measure::run(&mut command, scratch)?;
+                let measured = measure::run(&command, scratch)?;
                 check(contender, &measured, &expected, &responder, reports_before)?;
                 let requests = api.requests();
                 let new = requests.get(requests_before..).unwrap_or_default();
@@ -181,15 +188,17 @@ fn run_in(
                     measured,
                     new.len(),
                     new.iter().map(|r| r.body_bytes).sum::<usize>(),
+                    new.iter().map(|r| r.decoded_bytes).sum::<usize>(),
                 ));
             }
             let row = Row {
                 contender,
-                wall: median(runs.iter().map(|(m, _, _)| m.wall)),
-                cpu: median(runs.iter().map(|(m, _, _)| m.cpu)),
-                peak_rss_kib: median(runs.iter().map(|(m, _, _)| m.peak_rss_kib)),
-                api_requests: median(runs.iter().map(|(_, n, _)| *n)),
-                api_bytes: median(runs.iter().map(|(_, _, b)| *b)),
+                wall: median(runs.iter().map(|(m, ..)| m.wall)),
+                cpu: median(runs.iter().map(|(m, ..)| m.cpu)),
+                peak_rss_kib: median(runs.iter().map(|(m, ..)| m.peak_rss_kib)),
+                api_requests: median(runs.iter().map(|(_, n, ..)| *n)),
+                api_bytes: median(runs.iter().map(|(_, _, b, _)| *b)),
+                api_decoded_bytes: median(runs.iter().map(|(.., d)| *d)),
             };
             println!("  {}", row_line(size, &row));
             rows.push(row);
@@ -200,15 +209,15 @@ fn run_in(
     }
 
     println!(
-        "\n| nodes | who | wall | CPU (user+sys) | peak RSS | API requests | API bytes read |"
+        "\n| nodes | who | wall | CPU (user+sys) | peak RSS | API requests | API bytes read | decoded |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---:|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|");
     for (size, rows, _) in &tables {
         for row in rows {
             println!("{}", row_line(*size, row));
         }
     }
-    println!("\nRatios, host (sends) / script (sends): above 1 the host costs more.");
+    println!("\nRatios, host (sends) / script: above 1 the host costs more.");
     println!("\n| nodes | against | wall | CPU | peak RSS | API bytes read |");
     println!("|---:|---|---:|---:|---:|---:|");
     for (size, rows, _) in &tables {
@@ -240,10 +249,9 @@ fn run_in(
 }
 
 /// The host with a clean environment: no settings but the ones given here.
-fn host_command(host: &Path, kubeconfig: &Path, endpoint: Option<&str>) -> Command {
-    let mut command = Command::new(host);
+fn host_command(host: &Path, kubeconfig: &Path, endpoint: Option<&str>) -> Spec {
+    let mut command = Spec::new(host);
     command
-        .env_clear()
         .env("UPGRADE_RESPONDER_CONFIG_DIRS", "")
         .arg("--kubeconfig")
         .arg(kubeconfig);
@@ -262,15 +270,14 @@ fn script_command(
     kubeconfig: &Path,
     responder: &Responder,
     scratch: &Path,
-) -> Command {
+) -> Spec {
     let lister = if contender == Contender::ScriptKubectl {
         "kubectl"
     } else {
         "curl"
     };
-    let mut command = Command::new("bash");
+    let mut command = Spec::new("/bin/bash");
     command
-        .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", scratch)
         .env("KUBE_API", api.url())
@@ -349,7 +356,7 @@ fn check(
 fn host_split(host: &Path, kubeconfig: &Path, scratch: &Path) -> anyhow::Result<String> {
     let mut command = host_command(host, kubeconfig, None);
     command.env("UPGRADE_RESPONDER_LOG_LEVEL", "debug");
-    let measured = measure::run(&mut command, scratch)?;
+    let measured = measure::run(&command, scratch)?;
     let field = |key: &str| {
         measured.stderr.split_whitespace().find_map(|word| {
             word.strip_prefix(key)
@@ -366,7 +373,7 @@ fn host_split(host: &Path, kubeconfig: &Path, scratch: &Path) -> anyhow::Result<
             (Some(load), Some(instantiate), Some(call)) => {
                 format!("{load} / {instantiate} / {call} ms")
             }
-            _ => "not logged by this host (no load_ms= / instantiate_ms= / call_ms= at debug)"
+            _ => "- / - / - (not logged by this host: no load_ms= / instantiate_ms= / call_ms= at debug)"
                 .to_string(),
         },
     )
@@ -374,13 +381,14 @@ fn host_split(host: &Path, kubeconfig: &Path, scratch: &Path) -> anyhow::Result<
 
 fn row_line(size: usize, row: &Row) -> String {
     format!(
-        "| {size} | {} | {:.0} ms | {:.0} ms | {:.1} MiB | {} | {} |",
+        "| {size} | {} | {:.0} ms | {:.0} ms | {:.1} MiB | {} | {} | {} |",
         row.contender.name(),
         row.wall.as_secs_f64() * 1e3,
         row.cpu.as_secs_f64() * 1e3,
         row.peak_rss_kib as f64 / 1024.0,
         row.api_requests,
         bytes(row.api_bytes),
+        bytes(row.api_decoded_bytes),
     )
 }
 

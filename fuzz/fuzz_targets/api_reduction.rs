@@ -1,16 +1,15 @@
 //! The reduction of API objects into facts: any JSON the API server could
-//! send for a node, a deployment, a daemon set or the version reduces
-//! without a panic, and every fact is a closed value: a known word, digits
-//! and dots, `other` or `unknown`.
+//! send for a node, a deployment, a daemon set or the version decodes into
+//! the host's own object types (host/src/objects.rs) and reduces without a
+//! panic, and every fact is a closed value: a known word, digits and dots,
+//! `other` or `unknown`.
 
 #![no_main]
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::Node;
-use k8s_openapi::apimachinery::pkg::version::Info;
 use libfuzzer_sys::fuzz_target;
-use upgrade_responder::bindings::{Workload, WorkloadImage};
+use upgrade_responder::bindings::{Workload, WorkloadImage, WorkloadKind};
 use upgrade_responder::facts;
+use upgrade_responder::objects::{self, Node, Version};
 use upgrade_responder::vocabulary::Vocabulary;
 
 /// Short, and only letters, digits and the separators of versions and names.
@@ -54,13 +53,12 @@ fuzz_target!(|data: &[u8]| {
         assert!(facts.roles.len() <= 5, "roles are a deduplicated set of five");
         assert!(facts.gpus.len() <= 4, "GPUs are counted per vendor");
     }
-    if let Ok(deployment) = serde_json::from_slice::<Deployment>(data) {
-        check_workload(&facts::deployment(&deployment, &vocabulary), &vocabulary);
+    if let Ok(workload) = serde_json::from_slice::<objects::Workload>(data) {
+        for kind in [WorkloadKind::Deployment, WorkloadKind::DaemonSet] {
+            check_workload(&facts::workload_of(kind, &workload, &vocabulary), &vocabulary);
+        }
     }
-    if let Ok(daemon_set) = serde_json::from_slice::<DaemonSet>(data) {
-        check_workload(&facts::daemon_set(&daemon_set, &vocabulary), &vocabulary);
-    }
-    if let Ok(info) = serde_json::from_slice::<Info>(data) {
+    if let Ok(info) = serde_json::from_slice::<Version>(data) {
         let version = facts::server_version(&info);
         for text in [&version.git_version, &version.major, &version.minor, &version.platform] {
             assert!(closed(text), "{text:?}");

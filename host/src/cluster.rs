@@ -13,13 +13,12 @@
 //! Nodes, deployments and daemonsets are read only when the component asks
 //! for them (`facts-needed`); a kind not asked for is not requested at all.
 
-use std::time::Duration;
+use std::io::Read as _;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use http_body_util::Limited;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::{Namespace, Node};
-use kube::api::{Api, ListParams};
+use http_body_util::{BodyExt as _, Limited};
+use kube::api::ListParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde::de::DeserializeOwned;
@@ -27,6 +26,7 @@ use tower_http::map_response_body::MapResponseBodyLayer;
 
 use crate::bindings::{ClusterFacts, FactKinds, Workload, WorkloadKind};
 use crate::facts;
+use crate::objects::{self, List};
 use crate::vocabulary::Vocabulary;
 
 /// How the host reaches the API server.
@@ -44,6 +44,19 @@ pub struct Read {
     pub facts: ClusterFacts,
     pub warnings: Vec<String>,
     pub requests: u32,
+}
+
+/// What the reads cost, for the debug log. Counts and sizes only: never a
+/// name, a `continue` token or an answer's text.
+#[derive(Default)]
+struct Traffic {
+    requests: u32,
+    pages: u32,
+    /// Response bytes as they came over the connection (gzip when the
+    /// server compressed them).
+    bytes_read: u64,
+    /// The same responses decoded: what was parsed.
+    decoded_bytes: u64,
 }
 
 async fn client(access: &Access) -> anyhow::Result<Client> {
@@ -67,14 +80,17 @@ async fn client(access: &Access) -> anyhow::Result<Client> {
     config.default_retry = false;
     let builder = kube::client::ClientBuilder::try_from(config)
         .context("cannot set up the Kubernetes API client")?;
-    // kube reads a whole response into memory: bound it, so a gigantic page
-    // (or a server that never stops sending) ends the read, not the process.
+    // A response is read whole before it is parsed: bound it, so a gigantic
+    // page (or a server that never stops sending) ends the read, not the
+    // process. Responses arrive gzipped (see `get`): this bounds what came
+    // over the wire; `Decoded` bounds what it inflates to.
     let limited = MapResponseBodyLayer::new(|body| Limited::new(body, MAX_RESPONSE_BYTES));
     Ok(builder.with_layer(&limited).build())
 }
 
-/// The most the host reads of one API response. A page of the default 200
-/// nodes is well under 10 MiB even with long image lists.
+/// The most the host reads of one API response, compressed or decoded. A
+/// page of the default 200 nodes is well under 10 MiB even with long image
+/// lists.
 pub const MAX_RESPONSE_BYTES: usize = 32 << 20;
 
 /// Reads the facts of the `needed` kinds within the deadline, reduced
@@ -85,7 +101,12 @@ pub async fn read(
     needed: FactKinds,
     vocabulary: &Vocabulary,
 ) -> anyhow::Result<Read> {
-    tokio::time::timeout(access.deadline, read_all(access, needed, vocabulary))
+    let started = Instant::now();
+    let mut traffic = Traffic::default();
+    let read = tokio::time::timeout(
+        access.deadline,
+        read_all(access, needed, vocabulary, &mut traffic),
+    )
         .await
         .unwrap_or_else(|_| {
             Err(anyhow::anyhow!(
@@ -93,86 +114,90 @@ pub async fn read(
                 access.deadline.as_secs(),
                 crate::config::API_DEADLINE
             ))
-        })
+        });
+    tracing::debug!(
+        "api: requests={} pages={} bytes_read={} decoded_bytes={} elapsed_ms={}",
+        traffic.requests,
+        traffic.pages,
+        traffic.bytes_read,
+        traffic.decoded_bytes,
+        started.elapsed().as_millis()
+    );
+    read
 }
 
 async fn read_all(
     access: &Access,
     needed: FactKinds,
     vocabulary: &Vocabulary,
+    traffic: &mut Traffic,
 ) -> anyhow::Result<Read> {
     let client = client(access).await?;
-    let mut requests = 0;
     let mut warnings = Vec::new();
 
-    let version = client
-        .apiserver_version()
+    let version: objects::Version = get(&client, plain_get("/version")?, traffic)
         .await
         .map_err(|e| explain(e, "GET /version"))?;
-    requests += 1;
 
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let kube_system = namespaces
-        .get("kube-system")
+    let namespace = kube::core::Request::new("/api/v1/namespaces")
+        .get("kube-system", &Default::default())
+        .context("cannot build the namespace request")?;
+    let kube_system: objects::Namespace = get(&client, namespace, traffic)
         .await
         .map_err(|e| explain(e, "get namespace kube-system"))?;
-    requests += 1;
     let cluster_uuid = kube_system.metadata.uid.unwrap_or_default();
 
     let mut nodes = facts::NodeGroups::default();
     if needed.contains(FactKinds::NODES) {
-        requests += each_page(
-            &Api::<Node>::all(client.clone()),
+        each_page(
+            &client,
+            "/api/v1/nodes",
             access.page_size,
             "list nodes",
-            |node| nodes.add(facts::node(node)),
+            traffic,
+            |node: &objects::Node| nodes.add(facts::node(node)),
         )
         .await?;
     }
 
     let mut workloads: Vec<Workload> = Vec::new();
     let mut unread = Vec::new();
-    if needed.contains(FactKinds::DEPLOYMENTS) {
-        let deployments = Api::<Deployment>::namespaced(client.clone(), "kube-system");
-        match each_page(
-            &deployments,
-            access.page_size,
+    let lists = [
+        (
+            FactKinds::DEPLOYMENTS,
+            WorkloadKind::Deployment,
+            "/apis/apps/v1/namespaces/kube-system/deployments",
             "list deployments in kube-system",
-            |d| workloads.push(facts::deployment(d, vocabulary)),
-        )
-        .await
-        {
-            Ok(pages) => requests += pages,
-            Err(error) => {
-                warnings.push(format!(
-                    "{error:#}; reporting kube-system deployments as unread"
-                ));
-                unread.push(WorkloadKind::Deployment);
-            }
-        }
-    } else {
-        unread.push(WorkloadKind::Deployment);
-    }
-    if needed.contains(FactKinds::DAEMON_SETS) {
-        let daemon_sets = Api::<DaemonSet>::namespaced(client, "kube-system");
-        match each_page(
-            &daemon_sets,
-            access.page_size,
+            "deployments",
+        ),
+        (
+            FactKinds::DAEMON_SETS,
+            WorkloadKind::DaemonSet,
+            "/apis/apps/v1/namespaces/kube-system/daemonsets",
             "list daemonsets in kube-system",
-            |d| workloads.push(facts::daemon_set(d, vocabulary)),
-        )
-        .await
-        {
-            Ok(pages) => requests += pages,
-            Err(error) => {
-                warnings.push(format!(
-                    "{error:#}; reporting kube-system daemonsets as unread"
-                ));
-                unread.push(WorkloadKind::DaemonSet);
-            }
+            "daemonsets",
+        ),
+    ];
+    for (flag, kind, path, what, plural) in lists {
+        if !needed.contains(flag) {
+            unread.push(kind);
+            continue;
         }
-    } else {
-        unread.push(WorkloadKind::DaemonSet);
+        let listed = each_page(
+            &client,
+            path,
+            access.page_size,
+            what,
+            traffic,
+            |w: &objects::Workload| workloads.push(facts::workload_of(kind, w, vocabulary)),
+        )
+        .await;
+        if let Err(error) = listed {
+            warnings.push(format!(
+                "{error:#}; reporting kube-system {plural} as unread"
+            ));
+            unread.push(kind);
+        }
     }
     // A failed list may have delivered pages before it failed: an unread
     // kind carries no workloads at all.
@@ -188,27 +213,44 @@ async fn read_all(
             unread_workloads: unread,
         },
         warnings,
-        requests,
+        requests: traffic.requests,
     })
 }
 
-/// Lists in pages of `page_size`, handing each object to `visit` and
-/// dropping the page before the next is fetched. Returns the page count.
-async fn each_page<K>(
-    api: &Api<K>,
+fn plain_get(path: &str) -> anyhow::Result<http::Request<Vec<u8>>> {
+    http::Request::get(path)
+        .body(Vec::new())
+        .with_context(|| format!("cannot build the request GET {path}"))
+}
+
+/// Lists `path` in pages of `page_size`, handing each object to `visit` as
+/// its page arrives and dropping the page before the next is fetched: the
+/// whole list is never held.
+async fn each_page<T: DeserializeOwned>(
+    client: &Client,
+    path: &str,
     page_size: u32,
     what: &str,
-    mut visit: impl FnMut(&K),
-) -> anyhow::Result<u32>
-where
-    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
-{
+    traffic: &mut Traffic,
+    mut visit: impl FnMut(&T),
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let before = (traffic.bytes_read, traffic.decoded_bytes);
+    let list = kube::core::Request::new(path);
     let mut params = ListParams::default().limit(page_size);
     let mut pages = 0;
+    let mut items = 0;
     let mut seen = std::collections::HashSet::new();
     loop {
-        let page = api.list(&params).await.map_err(|e| explain(e, what))?;
+        let request = list
+            .list(&params)
+            .with_context(|| format!("cannot build the request: {what}"))?;
+        let page: List<T> = get(client, request, traffic)
+            .await
+            .map_err(|e| explain(e, what))?;
         pages += 1;
+        traffic.pages += 1;
+        items += page.items.len();
         page.items.iter().for_each(&mut visit);
         match page.metadata.continue_ {
             Some(token) if !token.is_empty() => {
@@ -220,14 +262,140 @@ where
                 );
                 params = params.continue_token(&token);
             }
-            _ => return Ok(pages),
+            _ => break,
         }
+    }
+    tracing::debug!(
+        "api: {what}: pages={pages} items={items} bytes_read={} decoded_bytes={} elapsed_ms={}",
+        traffic.bytes_read - before.0,
+        traffic.decoded_bytes - before.1,
+        started.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+/// Why one request gave no object.
+enum Failure {
+    /// The client's own error: connection, TLS, the API's Status.
+    Kube(kube::Error),
+    /// The answer inflates to more than [`MAX_RESPONSE_BYTES`].
+    TooLarge,
+    /// The answer is not the JSON expected.
+    Undecodable(serde_json::Error),
+}
+
+/// One GET, asking for gzip as kubectl and client-go do (the API server
+/// compresses answers above 128 KiB for clients that ask), parsed straight
+/// from the inflating stream into `T`: the decoded page is never held
+/// whole, and only `T`'s fields are kept.
+///
+/// kube's `gzip` feature is not used: it inflates inside kube's own stack,
+/// where the compressed size can no longer be counted, and collects the
+/// whole decoded answer before parsing.
+async fn get<T: DeserializeOwned>(
+    client: &Client,
+    request: http::Request<Vec<u8>>,
+    traffic: &mut Traffic,
+) -> Result<T, Failure> {
+    let (mut parts, body) = request.into_parts();
+    parts.headers.insert(
+        http::header::ACCEPT_ENCODING,
+        http::HeaderValue::from_static("gzip"),
+    );
+    let request = http::Request::from_parts(parts, kube::client::Body::from(body));
+    traffic.requests += 1;
+    let response = client.send(request).await.map_err(Failure::Kube)?;
+    let (parts, body) = response.into_parts();
+    let gzip = parts
+        .headers
+        .get(http::header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
+    let wire = body.collect().await.map_err(Failure::Kube)?.to_bytes();
+    traffic.bytes_read += wire.len() as u64;
+    let mut decoded = Decoded::new(&wire, gzip);
+    let result = if parts.status.is_client_error() || parts.status.is_server_error() {
+        Err(status_failure(parts.status, &mut decoded))
+    } else {
+        serde_json::from_reader(std::io::BufReader::with_capacity(64 << 10, &mut decoded))
+            .map_err(|error| decoded.failure(error))
+    };
+    traffic.decoded_bytes += decoded.bytes;
+    result
+}
+
+/// An error answer as the API's Status, as kube reads one: the Status
+/// object when the body is one, else its text under the HTTP code (a
+/// proxy's page, the rate limiter's plain text).
+fn status_failure(code: http::StatusCode, decoded: &mut Decoded) -> Failure {
+    let mut body = Vec::new();
+    if let Err(error) = decoded.read_to_end(&mut body) {
+        return decoded.failure(serde_json::Error::io(error));
+    }
+    let text = String::from_utf8_lossy(&body);
+    let status = serde_json::from_str::<kube::core::Status>(&text).unwrap_or_else(|_| {
+        kube::core::Status::failure(text.trim(), "Failed to parse error data")
+            .with_code(code.as_u16())
+    });
+    Failure::Kube(kube::Error::Api(status.boxed()))
+}
+
+/// An answer's bytes, inflated if gzipped, counted and bounded.
+struct Decoded<'a> {
+    inner: Box<dyn std::io::Read + 'a>,
+    bytes: u64,
+    over: bool,
+}
+
+impl<'a> Decoded<'a> {
+    fn new(wire: &'a [u8], gzip: bool) -> Decoded<'a> {
+        let inner: Box<dyn std::io::Read + 'a> = if gzip {
+            Box::new(flate2::read::GzDecoder::new(wire))
+        } else {
+            Box::new(wire)
+        };
+        Decoded {
+            inner,
+            bytes: 0,
+            over: false,
+        }
+    }
+
+    fn failure(&self, error: serde_json::Error) -> Failure {
+        if self.over {
+            Failure::TooLarge
+        } else {
+            Failure::Undecodable(error)
+        }
+    }
+}
+
+impl std::io::Read for Decoded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        if self.bytes > MAX_RESPONSE_BYTES as u64 {
+            self.over = true;
+            return Err(std::io::Error::other("the answer is too large"));
+        }
+        Ok(n)
     }
 }
 
 /// An API error with the request it came from, and what to do about a 401
 /// or 403.
-fn explain(error: kube::Error, request: &str) -> anyhow::Error {
+fn explain(failure: Failure, request: &str) -> anyhow::Error {
+    let error = match failure {
+        Failure::Kube(error) => error,
+        Failure::TooLarge => {
+            return anyhow::anyhow!("Kubernetes API request failed: {request}: {}", too_large());
+        }
+        Failure::Undecodable(error) => {
+            return anyhow::anyhow!(
+                "Kubernetes API request failed: {request}: the answer is not the Kubernetes JSON expected: {}",
+                undecodable(&error)
+            );
+        }
+    };
     let kube::Error::Api(status) = &error else {
         return anyhow::anyhow!(
             "Kubernetes API request failed: {request}: {}",
@@ -266,11 +434,7 @@ fn transport_failure(error: &kube::Error) -> String {
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = next {
         if cause.is::<http_body_util::LengthLimitError>() {
-            return format!(
-                "the answer is larger than the {} MiB the host reads of one response (lower {})",
-                MAX_RESPONSE_BYTES >> 20,
-                crate::config::PAGE_SIZE
-            );
+            return too_large();
         }
         let text = cause.to_string();
         if !causes.last().is_some_and(|last| last.contains(&text)) {
@@ -278,12 +442,30 @@ fn transport_failure(error: &kube::Error) -> String {
         }
         next = cause.source();
     }
-    if let kube::Error::SerdeError(json) = error {
-        return format!("the answer is not the Kubernetes JSON expected: {json}");
-    }
     let text = causes.join(": ");
     match text.strip_prefix("ServiceError: ") {
         Some(rest) => format!("cannot reach the API server: {rest}"),
         None => text,
     }
+}
+
+fn too_large() -> String {
+    format!(
+        "the answer is larger than the {} MiB the host reads of one response (lower {})",
+        MAX_RESPONSE_BYTES >> 20,
+        crate::config::PAGE_SIZE
+    )
+}
+
+/// What is wrong with an answer, and where: never the value itself (serde
+/// quotes it, and it may be an object's name).
+fn undecodable(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Eof => "it ends early",
+        Category::Syntax => "it is not JSON",
+        Category::Data => "a field has the wrong type",
+        Category::Io => "it cannot be inflated (broken gzip)",
+    };
+    format!("{what} at line {} column {}", error.line(), error.column())
 }

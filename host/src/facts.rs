@@ -14,15 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context as _;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::{Node, PodSpec};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::version::Info;
 
 use crate::bindings::{
     ClusterFacts, FactKinds, GpuResource, GpuVendor, NodeFacts, NodeGroup, NodeRole, ServerVersion,
     Workload, WorkloadImage, WorkloadKind, v0_2,
 };
+use crate::objects::{self, Node, NodeArgs, PodSpec, Version};
 use crate::vocabulary::{self, OTHER, UNKNOWN, Vocabulary};
 
 const ROLE_LABEL_PREFIX: &str = "node-role.kubernetes.io/";
@@ -31,7 +28,7 @@ const ROLE_LABEL_PREFIX: &str = "node-role.kubernetes.io/";
 /// component built against an older contract receives one record per node.
 pub const MAX_NODES: u64 = 100_000;
 
-pub fn server_version(info: &Info) -> ServerVersion {
+pub fn server_version(info: &Version) -> ServerVersion {
     ServerVersion {
         git_version: vocabulary::kubernetes_version(&info.git_version),
         major: vocabulary::version_number(&info.major),
@@ -42,14 +39,13 @@ pub fn server_version(info: &Info) -> ServerVersion {
 
 pub fn node(node: &Node) -> NodeFacts {
     let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
-    let text = |pick: fn(&k8s_openapi::api::core::v1::NodeSystemInfo) -> &str| {
-        info.map(pick).unwrap_or_default()
+    let text = |pick: fn(&objects::NodeSystemInfo) -> &str| info.map(pick).unwrap_or_default();
     };
     let allocatable = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
     let quantity = |name: &str| {
         allocatable
             .and_then(|a| a.get(name))
-            .and_then(parse_quantity)
+            .and_then(|q| parse_quantity(q))
     };
     let (os_id, os_version) = vocabulary::os(text(|i| &i.os_image));
     let (container_runtime, container_runtime_version) =
@@ -115,16 +111,13 @@ pub fn node_count(facts: &ClusterFacts) -> u64 {
         .sum()
 }
 
-/// The annotations where K3s and RKE2 record a node's command-line flags
-/// (a JSON array of strings, config-file settings included).
-const NODE_ARGS_ANNOTATIONS: [&str; 2] = ["k3s.io/node-args", "rke2.io/node-args"];
-
-/// Whether `--selinux` is on in the node's recorded flags. Only this
-/// boolean leaves: the flags also hold addresses and names.
-fn selinux(annotations: Option<&BTreeMap<String, String>>) -> Option<bool> {
-    let raw = NODE_ARGS_ANNOTATIONS
-        .iter()
-        .find_map(|key| annotations?.get(*key))?;
+/// Whether `--selinux` is on in the node's recorded flags (the K3s or RKE2
+/// node-args annotation: a JSON array of strings, config-file settings
+/// included). Only this boolean leaves: the flags also hold addresses and
+/// names.
+fn selinux(annotations: Option<&NodeArgs>) -> Option<bool> {
+    let annotations = annotations?;
+    let raw = annotations.k3s.as_ref().or(annotations.rke2.as_ref())?;
     let args: Vec<String> = serde_json::from_str(raw).ok()?;
     let mut enabled = false;
     for arg in &args {
@@ -157,7 +150,7 @@ fn roles(labels: Option<&BTreeMap<String, String>>) -> Vec<NodeRole> {
 
 /// GPUs by vendor from allocatable resources. Any other resource that names
 /// a GPU counts as `Other`: its domain may name an organisation.
-fn gpus(allocatable: &BTreeMap<String, Quantity>) -> Vec<GpuResource> {
+fn gpus(allocatable: &BTreeMap<String, String>) -> Vec<GpuResource> {
     let mut counts: BTreeMap<GpuVendor, u64> = BTreeMap::new();
     for (name, amount) in allocatable {
         let vendor = match name.as_str() {
@@ -185,8 +178,8 @@ fn gpu_list(counts: BTreeMap<GpuVendor, u64>) -> Vec<GpuResource> {
 
 /// A Kubernetes quantity ("4", "3500m", "8125412Ki", "1.5Gi", "1e3") as a
 /// number of base units.
-pub fn parse_quantity(quantity: &Quantity) -> Option<f64> {
-    let text = quantity.0.trim();
+pub fn parse_quantity(quantity: &str) -> Option<f64> {
+    let text = quantity.trim();
     const SUFFIXES: &[(&str, f64)] = &[
         ("Ki", 1024.0),
         ("Mi", 1048576.0),
@@ -216,26 +209,13 @@ pub fn parse_quantity(quantity: &Quantity) -> Option<f64> {
     text.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
-pub fn deployment(deployment: &Deployment, vocabulary: &Vocabulary) -> Workload {
+/// A kube-system Deployment or DaemonSet (one shape, the same fields),
+/// reduced through the vocabulary.
+pub fn workload_of(kind: WorkloadKind, object: &objects::Workload, vocabulary: &Vocabulary) -> Workload {
     workload(
-        WorkloadKind::Deployment,
-        deployment.metadata.name.as_deref(),
-        deployment
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref()),
-        vocabulary,
-    )
-}
-
-pub fn daemon_set(daemon_set: &DaemonSet, vocabulary: &Vocabulary) -> Workload {
-    workload(
-        WorkloadKind::DaemonSet,
-        daemon_set.metadata.name.as_deref(),
-        daemon_set
-            .spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref()),
+        kind,
+        object.metadata.name.as_deref(),
+        object.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
         vocabulary,
     )
 }
@@ -554,8 +534,8 @@ pub fn to_json(facts: &ClusterFacts) -> String {
 mod tests {
     use super::*;
 
-    fn q(text: &str) -> Quantity {
-        Quantity(text.to_string())
+    fn q(text: &str) -> String {
+        text.to_string()
     }
 
     #[test]
@@ -645,8 +625,8 @@ mod tests {
 
     #[test]
     fn selinux_comes_from_the_recorded_flags_only() {
-        let annotations = |key: &str, value: &str| -> BTreeMap<String, String> {
-            [(key.to_string(), value.to_string())].into_iter().collect()
+        let annotations = |key: &str, value: &str| -> NodeArgs {
+            serde_json::from_value(serde_json::json!({ key: value })).unwrap()
         };
         let on = annotations(
             "rke2.io/node-args",
@@ -670,7 +650,7 @@ mod tests {
 
     #[test]
     fn gpus_are_counted_by_known_vendor() {
-        let allocatable: BTreeMap<String, Quantity> = [
+        let allocatable: BTreeMap<String, String> = [
             ("cpu", "8"),
             ("nvidia.com/gpu", "4"),
             ("amd.com/gpu", "0"),
@@ -817,7 +797,7 @@ mod tests {
     #[test]
     fn only_the_kinds_asked_for_are_kept() {
         let facts = ClusterFacts {
-            server_version: server_version(&Info::default()),
+            server_version: server_version(&Version::default()),
             cluster_uuid: "u".into(),
             node_groups: vec![NodeGroup {
                 facts: node(&vendor_node()),

@@ -13,6 +13,7 @@ pub mod facts;
 pub mod failure;
 pub mod input;
 pub mod logging;
+pub mod objects;
 pub mod outcome;
 pub mod output;
 pub mod policy;

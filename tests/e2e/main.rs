@@ -5,6 +5,7 @@
 //! `<class>-<what>`): refused, stopped, denied, contained.
 
 mod api_faults;
+mod api_reads;
 mod common;
 mod components;
 mod components_doc;

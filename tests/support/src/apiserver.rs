@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::background::Background;
 use crate::rbac::{self, Rule};
-use crate::{lock, query, tls};
+use crate::{compression, lock, query, tls};
 
 /// The user the token authenticates as, in Forbidden messages.
 pub const DEFAULT_USER: &str = "system:serviceaccount:kube-system:upgrade-responder";
@@ -88,8 +88,13 @@ pub struct ApiRequest {
     pub token_ok: bool,
     /// The status code answered.
     pub status: u16,
-    /// The size of the response body sent, in bytes.
+    /// The size of the response body sent, in bytes (compressed when
+    /// `gzip`).
     pub body_bytes: usize,
+    /// Whether the body went gzipped (`Content-Encoding: gzip`).
+    pub gzip: bool,
+    /// The size of the body before compression.
+    pub decoded_bytes: usize,
 }
 
 impl ApiRequest {
@@ -452,10 +457,26 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<ApiBody> {
     let continue_token = query::get(&query::parse(&raw_query), "continue")
         .filter(|t| !t.is_empty())
         .map(str::to_string);
-    let reply = match fault {
+    let mut reply = match fault {
         Some(fault) if token_ok => faulty(fault, code, body, continue_token.as_deref()),
         _ => Reply::json(code, body),
     };
+    let decoded_bytes = reply.body.len();
+    // What the API's own response writer sends: not /version (written raw),
+    // not a filter's plain text, not a fault that cuts the body.
+    let accept_encoding = headers
+        .iter()
+        .find(|(name, _)| name == "accept-encoding")
+        .map(|(_, value)| value.as_str());
+    let gzip = reply.content_type == "application/json"
+        && !reply.cut
+        && path != "/version"
+        && compression::compresses(accept_encoding, reply.body.len());
+    if gzip {
+        reply.body = compression::gzip(&reply.body);
+        reply.headers.push(("content-encoding", "gzip".to_string()));
+        reply.headers.push(("vary", "Accept-Encoding".to_string()));
+    }
     lock(&state.requests).push(ApiRequest {
         method,
         path,
@@ -464,6 +485,8 @@ async fn handle(state: &State, req: Request<Incoming>) -> Response<ApiBody> {
         token_ok,
         status: reply.code,
         body_bytes: reply.body.len(),
+        gzip,
+        decoded_bytes,
     });
     if reply.hang {
         std::future::pending::<()>().await;
@@ -554,7 +577,7 @@ fn faulty(fault: ApiFault, code: u16, body: Vec<u8>, continue_token: Option<&str
             let mut expired = status(410, "Expired", CONTINUE_EXPIRED_MESSAGE.to_string(), None);
             expired
                 .metadata
-                .insert("continue".to_string(), encode_continue(-1, 0));
+                .insert("continue".to_string(), encode_continue(-1, ""));
             let (code, body) = status_response(&expired);
             Reply::json(code, body)
         }
@@ -637,6 +660,9 @@ fn answer(
     if method != "GET" {
         return status_response(&status_for_code(405));
     }
+    if let Some(document) = discovery(path) {
+        return (200, serde_json::to_vec(&document).unwrap_or_default());
+    }
     match route(state, path) {
         Route::Object(Some(v)) => (200, serde_json::to_vec(v).unwrap_or_default()),
         Route::List(Some(list)) => match page(list, &params, state.options.page_size_cap) {
@@ -681,6 +707,45 @@ fn not_found_named(a: &rbac::Attributes) -> (u16, Vec<u8>) {
     ))
 }
 
+/// The legacy discovery documents (`/api`, `/apis`, `/api/v1`,
+/// `/apis/apps/v1`) in the real server's shapes, for the resources served:
+/// what kubectl reads before it lists anything.
+fn discovery(path: &str) -> Option<Value> {
+    let resource = |name: &str, singular: &str, namespaced: bool, kind: &str, short: &str| {
+        serde_json::json!({
+            "name": name, "singularName": singular, "namespaced": namespaced, "kind": kind,
+            "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+            "shortNames": [short],
+        })
+    };
+    let apps_v1 = serde_json::json!({"groupVersion": "apps/v1", "version": "v1"});
+    Some(match path.trim_end_matches('/') {
+        "/api" => serde_json::json!({
+            "kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}],
+        }),
+        "/apis" => serde_json::json!({
+            "kind": "APIGroupList", "apiVersion": "v1",
+            "groups": [{"name": "apps", "versions": [apps_v1], "preferredVersion": apps_v1}],
+        }),
+        "/api/v1" => serde_json::json!({
+            "kind": "APIResourceList", "groupVersion": "v1",
+            "resources": [
+                resource("namespaces", "namespace", false, "Namespace", "ns"),
+                resource("nodes", "node", false, "Node", "no"),
+            ],
+        }),
+        "/apis/apps/v1" => serde_json::json!({
+            "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "apps/v1",
+            "resources": [
+                resource("daemonsets", "daemonset", true, "DaemonSet", "ds"),
+                resource("deployments", "deployment", true, "Deployment", "deploy"),
+            ],
+        }),
+        _ => return None,
+    })
+}
+
 enum Route<'a> {
     Object(Option<&'a Value>),
     List(Option<&'a Value>),
@@ -723,7 +788,9 @@ fn route<'a>(state: &'a State, path: &str) -> Route<'a> {
     }
 }
 
-/// The continue token: base64url(JSON), like the real storage layer's.
+/// The continue token as the real storage layer (etcd3) writes it:
+/// base64url of `{"v":"meta.k8s.io/v1","rv":N,"start":"<last name>\u0000"}`.
+/// It carries the last object's name, which is why the host never logs it.
 #[derive(Serialize, serde::Deserialize)]
 struct ContinueToken {
     v: String,
@@ -733,17 +800,18 @@ struct ContinueToken {
 
 const TOKEN_VERSION: &str = "meta.k8s.io/v1";
 
-fn encode_continue(rv: i64, start: usize) -> String {
+fn encode_continue(rv: i64, last_name: &str) -> String {
     let t = ContinueToken {
         v: TOKEN_VERSION.to_string(),
         rv,
-        start: format!("{start:08}"),
+        start: format!("{last_name}\u{0}"),
     };
     let json = serde_json::to_vec(&t).unwrap_or_default();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_continue(token: &str) -> Result<usize, String> {
+/// The start key a token encodes (the name the next page starts after).
+fn decode_continue(token: &str) -> Result<String, String> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token.trim_end_matches('='))
         .map_err(|e| format!("continue key is not valid: {e}"))?;
@@ -760,9 +828,13 @@ fn decode_continue(token: &str) -> Result<usize, String> {
             "continue key is not valid: incorrect encoded start resourceVersion (version {TOKEN_VERSION})"
         ));
     }
-    t.start
-        .parse::<usize>()
-        .map_err(|_| "continue key is not valid: encoded start key is not valid".to_string())
+    Ok(t.start)
+}
+
+fn item_name(item: &Value) -> &str {
+    item.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }
 
 /// A page of `list` for the `limit`/`continue` query parameters. Only the
@@ -793,7 +865,20 @@ fn page(list: &Value, params: &[(String, String)], cap: Option<usize>) -> Result
                     "specifying resource version is not allowed when using continue".into(),
                 );
             }
-            decode_continue(token)?
+            // Objects are listed in key order: the page starts after the
+            // object the token names.
+            let start = decode_continue(token)?;
+            let after = start.trim_end_matches('\u{0}');
+            items
+                .iter()
+                .position(|item| item_name(item) == after)
+                .map(|at| at + 1)
+                .or_else(|| {
+                    items
+                        .iter()
+                        .position(|item| item_name(item) >= start.as_str())
+                })
+                .unwrap_or(items.len())
         }
     };
     let start = start.min(items.len());
@@ -820,7 +905,8 @@ fn page(list: &Value, params: &[(String, String)], cap: Option<usize>) -> Result
         meta.remove("continue");
         meta.remove("remainingItemCount");
         if remaining > 0 {
-            meta.insert("continue".into(), Value::String(encode_continue(rv, end)));
+            let last = end.checked_sub(1).map_or("", |at| item_name(&items[at]));
+            meta.insert("continue".into(), Value::String(encode_continue(rv, last)));
             meta.insert("remainingItemCount".into(), Value::from(remaining));
         }
     }

@@ -8,6 +8,8 @@
 
 mod apiserver;
 mod background;
+mod compression;
+pub mod generated;
 mod query;
 mod rbac;
 mod responder;
@@ -19,6 +21,8 @@ mod testclient;
 #[cfg(test)]
 mod tests_apiserver;
 #[cfg(test)]
+mod tests_compression;
+#[cfg(test)]
 mod tests_responder;
 #[cfg(test)]
 mod tests_server_rules;
@@ -27,6 +31,7 @@ pub use apiserver::{
     ApiFault, ApiOptions, ApiRequest, ApiServer, CONTINUE_EXPIRED_MESSAGE, ClusterObjects,
     DEFAULT_USER,
 };
+pub use compression::GZIP_THRESHOLD_BYTES;
 pub use rbac::Rule;
 pub use responder::{
     Behaviour, MAX_STRING_VALUE_LENGTH, MEASUREMENT, OfferedVersion, Received, RequestSchema,

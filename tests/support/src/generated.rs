@@ -1,4 +1,5 @@
-//! Generated clusters: N nodes, each as large as a real K3s node's JSON.
+//! Generated clusters: N nodes, each as large as a real K3s node's JSON,
+//! for the cost benchmark and the tests that read thousands of nodes.
 //!
 //! The templates are the server and agent nodes of the k3s-ha fixture,
 //! renamed per node and grown with what a live K3s node carries and the
@@ -6,9 +7,9 @@
 
 use std::path::Path;
 
+use crate::ClusterObjects;
 use anyhow::Context as _;
 use serde_json::{Value, json};
-use ur_test_support::ClusterObjects;
 
 /// The fixture cluster the generated ones are modelled on.
 const TEMPLATE_CLUSTER: &str = "tests/fixtures/clusters/k3s-ha";
@@ -32,7 +33,14 @@ pub struct Generated {
     pub node_bytes: usize,
 }
 
+/// A cluster of `nodes` nodes named `server-00000`, `agent-00003`, ...
 pub fn generate(workspace: &Path, nodes: usize) -> anyhow::Result<Generated> {
+    generate_named(workspace, nodes, "")
+}
+
+/// A cluster of `nodes` nodes whose names start with `prefix` (for tests
+/// that look for the names where they must not be).
+pub fn generate_named(workspace: &Path, nodes: usize, prefix: &str) -> anyhow::Result<Generated> {
     let dir = workspace.join(TEMPLATE_CLUSTER);
     let read = |file: &str| -> anyhow::Result<Value> {
         let path = dir.join(file);
@@ -65,7 +73,7 @@ pub fn generate(workspace: &Path, nodes: usize) -> anyhow::Result<Generated> {
             } else {
                 (&agent, "agent")
             };
-            node(template, &managed_fields, role, i)
+            node(template, &managed_fields, &format!("{prefix}{role}"), i)
         })
         .collect();
     let total: usize = items
