@@ -78,6 +78,11 @@ async fn client(access: &Access) -> anyhow::Result<Client> {
     // No retries (design records 000 and 001): a failed run is simply
     // skipped; the next scheduled run tries again.
     config.default_retry = false;
+    // The API server's audit log names the client.
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(crate::USER_AGENT),
+    ));
     let builder = kube::client::ClientBuilder::try_from(config)
         .context("cannot set up the Kubernetes API client")?;
     // A response is read whole before it is parsed: bound it, so a gigantic

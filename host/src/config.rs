@@ -62,6 +62,8 @@ pub const BETWEEN_BYTES_TIMEOUT: &str = "UPGRADE_RESPONDER_BETWEEN_BYTES_TIMEOUT
 pub const MAX_OUTPUT_BYTES: &str = "UPGRADE_RESPONDER_MAX_OUTPUT_BYTES";
 pub const MAX_OUTCOME_BYTES: &str = "UPGRADE_RESPONDER_MAX_OUTCOME_BYTES";
 pub const EXTRA_SOFTWARE: &str = "UPGRADE_RESPONDER_EXTRA_SOFTWARE";
+pub const USER_AGENT: &str = "UPGRADE_RESPONDER_USER_AGENT";
+pub const MARKER: &str = "UPGRADE_RESPONDER_MARKER";
 
 pub const SETTINGS: &[Setting] = &[
     Setting {
@@ -141,6 +143,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "",
         example: "/var/run/secrets/upgrade-responder/token",
         help: "File holding a bearer token (a mounted Secret). The host adds `Authorization: Bearer` to requests for the endpoint; the component never sees it and it is never logged.",
+    },
+    Setting {
+        key: USER_AGENT,
+        default: "",
+        example: "acme-k3s-fleet/2.1",
+        help: "The `User-Agent` of the report request. Empty: upgrade-responder/<version>. The host sets it; the component cannot.",
+    },
+    Setting {
+        key: MARKER,
+        default: "",
+        example: "X-Productive-K3S-Telemetry: pk3s-public-v1",
+        help: "A public marker header (`Name: value`) the host adds to the report request, so the receiving side can tell these anonymous reports from other traffic. Empty: none. The component cannot set or change it.",
     },
     Setting {
         key: CA_FILE,
@@ -542,6 +556,10 @@ pub struct Config {
     pub ca_file: Option<PathBuf>,
     /// The software list with the operator's extra names.
     pub vocabulary: Vocabulary,
+    /// The report request's `User-Agent`.
+    pub user_agent: http::HeaderValue,
+    /// The public marker header, if one is set.
+    pub marker: Option<(http::HeaderName, http::HeaderValue)>,
 }
 
 /// A credential: shown as `<redacted>` by Debug, so it cannot reach a log.
@@ -562,10 +580,16 @@ impl fmt::Debug for Secret {
 impl Config {
     pub fn parse(values: &Values) -> anyhow::Result<Self> {
         values.check_readable()?;
-        let endpoint = values.get(ENDPOINT).0.to_string();
-        let authority = Authority::of_endpoint(&endpoint).map_err(|reason| {
+        let written = values.get(ENDPOINT).0;
+        let authority = Authority::of_endpoint(written).map_err(|reason| {
             anyhow::anyhow!("{ENDPOINT} (from {}): {reason}", values.get(ENDPOINT).1)
         })?;
+        // The component is given the URL in normal form: an IDN host in
+        // punycode (what it connects to, and its `Host` and TLS name), the
+        // path percent-encoded. A URL the policy accepted always parses.
+        let endpoint = url::Url::parse(written)
+            .map(String::from)
+            .unwrap_or_else(|_| written.to_string());
         let field_mode = match values.get(FIELD_MODE).0.to_ascii_lowercase().as_str() {
             "minimal" => FieldMode::Minimal,
             "standard" => FieldMode::Standard,
@@ -627,7 +651,8 @@ impl Config {
                         values.get(KUBECONFIG).1
                     ));
                 }
-                path => path,
+                Some(path) => Some(check_kubeconfig(values, path)?),
+                None => None,
             },
             api_deadline: Duration::from_secs(values.number(API_DEADLINE, 1..=600)?),
             page_size: values.number(PAGE_SIZE, 1..=10_000)? as u32,
@@ -643,8 +668,138 @@ impl Config {
                         values.get(EXTRA_SOFTWARE).1
                     )
                 })?,
+            user_agent: user_agent(values)?,
+            marker: marker(values)?,
         })
     }
+
+    /// What the configuration puts at risk, each one `WARN` line of a run.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.bearer_token.is_some() && self.authority.scheme == "http" {
+            warnings.push(format!(
+                "{TOKEN_FILE} is set for the plain-http endpoint {}: the bearer token crosses the network unencrypted, readable by anyone on the path; use an https endpoint or remove the token file",
+                self.authority
+            ));
+        }
+        warnings
+    }
+}
+
+/// The largest kubeconfig read: embedded certificates make a few KiB each.
+const MAX_KUBECONFIG_BYTES: u64 = 4 << 20;
+
+/// A kubeconfig the operator named is their input, like the facts file:
+/// one that cannot be read or parsed is a configuration error (exit 2),
+/// found before anything is contacted.
+fn check_kubeconfig(values: &Values, path: PathBuf) -> anyhow::Result<PathBuf> {
+    let source = values.get(KUBECONFIG).1;
+    let bytes = input::read_bounded(&path, MAX_KUBECONFIG_BYTES, "kubeconfig")
+        .map_err(|e| anyhow::anyhow!("{KUBECONFIG} (from {source}): {e:#}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{KUBECONFIG}={} (from {source}): not UTF-8 text",
+            path.display()
+        )
+    })?;
+    kube::config::Kubeconfig::from_yaml(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{KUBECONFIG}={} (from {source}): not a usable kubeconfig: {}",
+            path.display(),
+            crate::failure::one_line(&format!("{:#}", anyhow::Error::from(e)))
+        )
+    })?;
+    Ok(path)
+}
+
+/// The largest `User-Agent` or marker value accepted.
+const MAX_HEADER_VALUE_CHARS: usize = 256;
+
+/// A header value an operator typed: printable ASCII, bounded.
+fn header_value(values: &Values, key: &str, text: &str) -> anyhow::Result<http::HeaderValue> {
+    let printable = !text.is_empty()
+        && text.len() <= MAX_HEADER_VALUE_CHARS
+        && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+    printable
+        .then(|| http::HeaderValue::from_str(text).ok())
+        .flatten()
+        .ok_or_else(|| {
+            values.invalid(
+                key,
+                &format!("up to {MAX_HEADER_VALUE_CHARS} printable ASCII characters"),
+            )
+        })
+}
+
+fn user_agent(values: &Values) -> anyhow::Result<http::HeaderValue> {
+    match values.get(USER_AGENT).0 {
+        "" => Ok(http::HeaderValue::from_static(crate::USER_AGENT)),
+        text => header_value(values, USER_AGENT, text),
+    }
+}
+
+/// `Name: value`, a header the component may not set and the host does not
+/// set itself (so the marker cannot pose as a credential or the framing).
+fn marker(values: &Values) -> anyhow::Result<Option<(http::HeaderName, http::HeaderValue)>> {
+    let text = values.get(MARKER).0;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let expected = "`Name: value`, a header name of letters, digits and dashes other than Authorization, Cookie, Host, User-Agent or a framing header";
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| values.invalid(MARKER, expected))?;
+    let name = http::HeaderName::from_bytes(name.trim().as_bytes())
+        .ok()
+        .filter(|name| {
+            !policy::header_forbidden(name)
+                && *name != http::header::HOST
+                && !name.as_str().starts_with("content-")
+        })
+        .ok_or_else(|| values.invalid(MARKER, expected))?;
+    Ok(Some((name, header_value(values, MARKER, value.trim())?)))
+}
+
+/// Every setting whose value, alone, cannot work, with why: what `config`
+/// marks. Each value is checked by the same parse a run uses, with every
+/// other setting at its default, so `config` and a run never disagree.
+pub fn invalid_settings(values: &Values) -> Vec<(&'static str, String)> {
+    let mut invalid = Vec::new();
+    for setting in SETTINGS {
+        let alone = Values {
+            values: SETTINGS
+                .iter()
+                .map(|s| {
+                    let value = if s.key == setting.key {
+                        values.values.get(s.key).cloned()
+                    } else {
+                        None
+                    };
+                    (
+                        s.key,
+                        value.unwrap_or_else(|| (s.default.to_string(), Source::Default)),
+                    )
+                })
+                .collect(),
+            unreadable: values
+                .unreadable
+                .iter()
+                .filter(|(key, _)| **key == setting.key)
+                .map(|(key, error)| (*key, error.clone()))
+                .collect(),
+            unknown: Vec::new(),
+        };
+        let checked = match setting.key {
+            ENABLED => enabled(&alone).map(drop),
+            LOG_LEVEL => log_level(&alone).map(drop),
+            LOG_FORMAT => log_format(&alone).map(drop),
+            _ => Config::parse(&alone).map(drop),
+        };
+        if let Err(error) = checked {
+            invalid.push((setting.key, crate::failure::error_line(&error)));
+        }
+    }
+    invalid
 }
 
 /// The log format: `text` or `json`.

@@ -7,29 +7,16 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::config::LogFormat;
 
-/// Sets up logging at `level` in `format`. The libraries' own lines
-/// (wasi-http, kube) show only when they are errors or when debugging, so
-/// the default log stays one line per run.
+/// Sets up logging at `level` in `format`. Only the host's own lines are
+/// logged, at every level: the libraries (kube, hyper, rustls, wasmtime)
+/// repeat what the host already says in its one line, and at debug they
+/// print request URLs whose `continue` tokens hold node names.
 ///
 /// In text, a line is its message alone: the summary's values are already
-/// in it as `key=value`. In JSON, the same values are also fields.
+/// in it as `key=value`. In JSON, the same values are also fields, and the
+/// target shows every line is the host's own.
 pub fn init(level: tracing::Level, format: LogFormat) {
-    let libraries = if level >= tracing::Level::DEBUG {
-        level
-    } else {
-        tracing::Level::ERROR
-    };
-    // kube logs every failed request as an ERROR of its own; the host
-    // already says what failed in its one warning line.
-    let kube = if level >= tracing::Level::DEBUG {
-        tracing_subscriber::filter::LevelFilter::from_level(level)
-    } else {
-        tracing_subscriber::filter::LevelFilter::OFF
-    };
-    let filter = tracing_subscriber::filter::Targets::new()
-        .with_target(env!("CARGO_CRATE_NAME"), level)
-        .with_target("kube_client", kube)
-        .with_default(libraries);
+    let filter = own_lines_only(level);
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         LogFormat::Text => registry
@@ -53,8 +40,62 @@ pub fn init(level: tracing::Level, format: LogFormat) {
                     .json()
                     .flatten_event(true)
                     .with_writer(std::io::stderr)
-                    .with_target(false),
+                    .with_target(true),
             )
             .init(),
+    }
+}
+
+/// The one filter: the host's crate at `level`, every other target off.
+fn own_lines_only(level: tracing::Level) -> tracing_subscriber::filter::Targets {
+    tracing_subscriber::filter::Targets::new().with_target(OWN_TARGET, level)
+}
+
+/// The host's crate: its library and its binary log under this target.
+pub const OWN_TARGET: &str = env!("CARGO_CRATE_NAME");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn only_the_hosts_own_lines_pass_at_every_level() {
+        for level in [
+            Level::ERROR,
+            Level::WARN,
+            Level::INFO,
+            Level::DEBUG,
+            Level::TRACE,
+        ] {
+            let filter = own_lines_only(level);
+            assert!(filter.would_enable("upgrade_responder::outcome", &level));
+            assert!(filter.would_enable("upgrade_responder", &Level::ERROR));
+            for library in [
+                "kube_client::client",
+                "hyper_util::client::legacy::connect::http",
+                "rustls::client::hs",
+                "wasmtime_wasi_http",
+                "tower_http",
+                "h2",
+            ] {
+                for line in [
+                    Level::ERROR,
+                    Level::WARN,
+                    Level::INFO,
+                    Level::DEBUG,
+                    Level::TRACE,
+                ] {
+                    assert!(
+                        !filter.would_enable(library, &line),
+                        "{library} at {line} passes the filter at {level}"
+                    );
+                }
+            }
+        }
+        assert!(
+            !own_lines_only(Level::INFO).would_enable("upgrade_responder::cluster", &Level::DEBUG)
+        );
+        assert_eq!(OWN_TARGET, "upgrade_responder");
     }
 }

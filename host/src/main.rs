@@ -16,7 +16,7 @@ use upgrade_responder::failure::exit;
     version,
     about = "Reports anonymous cluster facts to an upgrade-responder server, through a sandboxed WebAssembly component.",
     after_help = "Every option is also a setting (environment variable or ConfigMap key); `upgrade-responder config` lists them.\n\
-                  Exit status: 0 done or skipped (including best-effort failures, logged as warnings), 1 internal error, 2 configuration error, 3 component refused."
+                  Exit status: 0 done or skipped (including best-effort failures, logged as warnings), 1 internal error, 2 configuration error, 3 component refused (the README's table says more)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -109,7 +109,10 @@ fn main() -> ExitCode {
         |key| std::env::var(key).ok(),
         &env_names,
     );
-    let disabled = matches!(config::enabled(&values), Ok(false));
+    // `config` shows every value, an invalid log setting included, so it
+    // logs at the default level rather than fail before it prints.
+    let disabled = matches!(config::enabled(&values), Ok(false))
+        || matches!(cli.command, Some(Command::Config));
     let log =
         config::log_level(&values).and_then(|level| Ok((level, config::log_format(&values)?)));
     match log {

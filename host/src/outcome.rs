@@ -31,6 +31,8 @@ pub fn summarise(
         started,
         termination_message_path,
     } = summary;
+    // Every URL shown goes through the one redaction.
+    let endpoint = &crate::policy::redact_userinfo(endpoint);
     let finished = match returned {
         Ok(finished) => finished,
         Err(stopped) => {
@@ -109,10 +111,20 @@ pub fn summarise(
                 .limit_hit
                 .map(|l| format!(" [{l} reached]"))
                 .unwrap_or_default();
-            Err(Failure::NotReported(format!(
-                "{}{limit} (endpoint={endpoint} component={origin} elapsed_ms={elapsed_ms})",
-                describe(&error),
-            )))
+            let context = format!("endpoint={endpoint} component={origin} elapsed_ms={elapsed_ms}");
+            // An answer arrived, so the endpoint took the whole request:
+            // the report is delivered, whatever the component made of it.
+            let failure = match finished.events.exchange.and_then(|e| e.status) {
+                Some(status) => Failure::Unusable(format!(
+                    "{}{limit} (status={status} {context})",
+                    describe(&error),
+                )),
+                None => Failure::NotReported(format!("{}{limit} ({context})", describe(&error))),
+            };
+            if let Some(path) = termination_message_path {
+                write_termination_message(path, &failure.to_string());
+            }
+            Err(failure)
         }
     }
 }

@@ -204,9 +204,21 @@ impl Authority {
     /// The authority of an endpoint URL. Errors are operator errors: the
     /// message names the setting's value and what is wrong with it.
     pub fn of_endpoint(endpoint: &str) -> Result<Self, String> {
+        let shown = redact_userinfo(endpoint);
         let url = url::Url::parse(endpoint)
-            .map_err(|e| format!("endpoint {endpoint:?} is not a URL: {e}"))?;
-        Self::of_url(&url).map_err(|e| format!("endpoint {endpoint:?} {e}"))
+            .map_err(|e| format!("endpoint {shown:?} is not a URL: {e}"))?;
+        let authority = Self::of_url(&url).map_err(|e| format!("endpoint {shown:?} {e}"))?;
+        // The URL parser reads `http:///x` and `http:x` as host `x`: the
+        // operator wrote no host, so none is guessed.
+        let written = endpoint
+            .split_once("://")
+            .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        if written.is_none_or(str::is_empty) {
+            return Err(format!(
+                "endpoint {shown:?} has no host: write it as scheme://host[:port]/path"
+            ));
+        }
+        Ok(authority)
     }
 
     fn of_url(url: &url::Url) -> Result<Self, String> {
@@ -221,6 +233,9 @@ impl Authority {
             );
         }
         let port = url.port_or_known_default().ok_or("has no port")?;
+        if port == 0 {
+            return Err("has port 0, which no server listens on: give the server's port".into());
+        }
         Ok(Self {
             scheme: scheme.to_string(),
             host: host.to_string(),
@@ -267,7 +282,21 @@ impl Authority {
 /// A component's text inside a log line: escaped (no control character
 /// can start a new line) and cut to a bounded length.
 fn quote(text: &str) -> String {
-    log_text(text, QUOTED_AUTHORITY_CHARS)
+    log_text(&redact_userinfo(text), QUOTED_AUTHORITY_CHARS)
+}
+
+/// A URL (or URL-like text) as it may be shown anywhere: the userinfo of
+/// its authority (`user:password@`), which may hold a credential, is
+/// replaced by `***`. Works on text that does not parse as a URL, so the
+/// message refusing a malformed endpoint cannot leak it either.
+pub fn redact_userinfo(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let rest = &text[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]),
+        None => text.to_string(),
+    }
 }
 
 /// Component-supplied text made safe for one log line: control characters
@@ -621,6 +650,43 @@ pub fn limit_rows(limits: &Limits) -> Vec<(&'static str, &'static str, String)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn userinfo_never_shows_wherever_a_url_is_shown() {
+        for (text, shown) in [
+            ("https://user:pw@host/v1", "https://***@host/v1"),
+            (
+                "https://token@host:8443/v1?a=b@c",
+                "https://***@host:8443/v1?a=b@c",
+            ),
+            ("http://u:p@w@bad host/", "http://***@bad host/"),
+            ("user:pw@host", "***@host"),
+            ("https://host/v1/a@b", "https://host/v1/a@b"),
+            ("https://host", "https://host"),
+        ] {
+            assert_eq!(redact_userinfo(text), shown, "{text}");
+        }
+        for (endpoint, refused) in [
+            (
+                "http://127.0.0.1:0/",
+                "endpoint \"http://127.0.0.1:0/\" has port 0, which no server listens on: give the server's port",
+            ),
+            (
+                "http:///x",
+                "endpoint \"http:///x\" has no host: write it as scheme://host[:port]/path",
+            ),
+            (
+                "http:x",
+                "endpoint \"http:x\" has no host: write it as scheme://host[:port]/path",
+            ),
+        ] {
+            assert_eq!(Authority::of_endpoint(endpoint).unwrap_err(), refused);
+        }
+        let refused = Authority::of_endpoint("https://user:s3cret@x/").unwrap_err();
+        assert!(!refused.contains("s3cret"), "{refused}");
+        let unparsable = Authority::of_endpoint("https://user:s3cret@bad host/").unwrap_err();
+        assert!(!unparsable.contains("s3cret"), "{unparsable}");
+    }
 
     #[test]
     fn wasi_02_imports_of_any_patch_are_granted_others_not() {

@@ -318,6 +318,9 @@ pub struct EgressPolicy {
     pub authority: Authority,
     pub tls: Arc<rustls::ClientConfig>,
     pub bearer_token: Option<http::HeaderValue>,
+    /// Headers the host sets on every request, over whatever the component
+    /// wrote: the configured `User-Agent` and the public marker.
+    pub identity: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
 /// The wasi-http hooks: every outgoing request is checked here.
@@ -457,6 +460,9 @@ impl WasiHttpHooks for Egress {
             .headers_mut()
             .insert(http::header::USER_AGENT, self.user_agent.clone());
         let policy = self.policy.clone();
+        for (name, value) in policy.iter().flat_map(|p| &p.identity) {
+            request.headers_mut().insert(name, value.clone());
+        }
         if decision.is_ok()
             && let Some(token) = policy.as_ref().and_then(|p| p.bearer_token.clone())
         {
@@ -510,8 +516,18 @@ impl WasiHttpHooks for Egress {
                 )
                 .boxed_unsync()
             });
-            let (response, io) =
-                crate::transport::send(request, options, policy.tls, &policy.authority).await?;
+            let timeout_note: crate::transport::TimeoutNote = {
+                let events = events.clone();
+                Arc::new(move |limit| record(&events, |e| e.limit_hit = Some(limit)))
+            };
+            let (response, io) = crate::transport::send(
+                request,
+                options,
+                policy.tls,
+                &policy.authority,
+                timeout_note,
+            )
+            .await?;
             let status = response.status().as_u16();
             record(&events, |e| {
                 if let Some(exchange) = &mut e.exchange {

@@ -24,6 +24,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 
+use crate::config::{BETWEEN_BYTES_TIMEOUT, CONNECT_TIMEOUT, FIRST_BYTE_TIMEOUT};
 use crate::policy::Authority;
 
 /// The TLS client configuration for every endpoint request.
@@ -66,6 +67,16 @@ pub type Sent = (
     Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>,
 );
 
+/// Where `send` notes which timeout ended the exchange, for the summary
+/// line (the component only learns "timeout"; the operator reads which one
+/// and the setting that raises it).
+pub type TimeoutNote = Arc<dyn Fn(String) + Send + Sync>;
+
+/// The words for a timeout that fired: its name, its value, its setting.
+fn timeout_hit(what: &str, limit: Duration, setting: &str) -> String {
+    format!("{what} of {} ms ({setting})", limit.as_millis())
+}
+
 /// Sends `request` (already checked by the egress policy) to `authority`,
 /// the endpoint's normalised host and port, which the policy found equal to
 /// the request's: the host connects to what it checked, never to the
@@ -76,6 +87,7 @@ pub async fn send(
     options: RequestOptions,
     tls: Arc<rustls::ClientConfig>,
     authority: &Authority,
+    note: TimeoutNote,
 ) -> Result<Sent, Error> {
     let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(10));
     let first_byte_timeout = options
@@ -86,6 +98,15 @@ pub async fn send(
         .unwrap_or(Duration::from_secs(5))
         .max(Duration::from_millis(1));
 
+    let connect_timed_out = || {
+        note(timeout_hit(
+            "the endpoint's connect timeout",
+            connect_timeout,
+            CONNECT_TIMEOUT,
+        ));
+        Error::ConnectionTimeout
+    };
+
     let uri = request.uri().clone();
     let https = authority.scheme == "https";
     if uri.scheme() != Some(&if https { Scheme::HTTPS } else { Scheme::HTTP }) {
@@ -93,7 +114,7 @@ pub async fn send(
     }
     let tcp = tokio::time::timeout(connect_timeout, connect(authority))
         .await
-        .map_err(|_| Error::ConnectionTimeout)??;
+        .map_err(|_| connect_timed_out())??;
     let stream: Box<dyn Stream> = if https {
         let name = match authority.ip() {
             Some(ip) => ServerName::IpAddress(ip.into()),
@@ -105,7 +126,7 @@ pub async fn send(
             tokio_rustls::TlsConnector::from(tls).connect(name, tcp),
         )
         .await
-        .map_err(|_| Error::ConnectionTimeout)?
+        .map_err(|_| connect_timed_out())?
         .map_err(tls_error)?;
         Box::new(tls)
     } else {
@@ -116,7 +137,7 @@ pub async fn send(
         hyper::client::conn::http1::handshake(TokioIo::new(stream)),
     )
     .await
-    .map_err(|_| Error::ConnectionTimeout)??;
+    .map_err(|_| connect_timed_out())??;
     let connection = tokio::spawn(connection);
 
     // The request line carries only path and query (no proxy in between).
@@ -125,12 +146,20 @@ pub async fn send(
 
     let response = tokio::time::timeout(first_byte_timeout, sender.send_request(request))
         .await
-        .map_err(|_| Error::ConnectionReadTimeout)??;
+        .map_err(|_| {
+            note(timeout_hit(
+                "the endpoint's first-byte timeout",
+                first_byte_timeout,
+                FIRST_BYTE_TIMEOUT,
+            ));
+            Error::ConnectionReadTimeout
+        })??;
     let response = response.map(|incoming| {
         BetweenBytes {
             incoming,
             limit: between_bytes_timeout,
             timer: Box::pin(tokio::time::sleep(between_bytes_timeout)),
+            note,
         }
         .boxed_unsync()
     });
@@ -205,6 +234,7 @@ struct BetweenBytes {
     incoming: hyper::body::Incoming,
     limit: Duration,
     timer: Pin<Box<tokio::time::Sleep>>,
+    note: TimeoutNote,
 }
 
 impl Body for BetweenBytes {
@@ -225,6 +255,11 @@ impl Body for BetweenBytes {
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => {
                 ready!(self.timer.as_mut().poll(cx));
+                (self.note)(timeout_hit(
+                    "the endpoint's between-bytes timeout",
+                    self.limit,
+                    BETWEEN_BYTES_TIMEOUT,
+                ));
                 Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
             }
         }

@@ -83,7 +83,7 @@ pub fn cases() -> Vec<Case> {
         Case {
             fault: "connection reset mid-answer",
             target: || Target::responder(Responder::start(Behaviour::ResetMidAnswer).unwrap()),
-            warning: r#"report not sent: request failed: reading the answer failed: reading incoming body stream (endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: request failed: reading the answer failed: reading incoming body stream (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
         },
         Case {
             fault: "TLS: certificate for another name",
@@ -106,27 +106,27 @@ pub fn cases() -> Vec<Case> {
                     .unwrap(),
                 )
             },
-            warning: r#"report not sent: bad response: status 400: "json: cannot unmarshal string into Go struct field CheckUpgradeRequest.appVersion of type upgraderesponder.CheckUpgradeR"... (endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: status 400: "json: cannot unmarshal string into Go struct field CheckUpgradeRequest.appVersion of type upgraderesponder.CheckUpgradeR"... (status=400 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
         },
         Case {
             fault: "404",
             target: || Target::responder(Responder::start(Behaviour::Status(404)).unwrap()),
-            warning: r#"report not sent: bad response: status 404: "Not Found " (endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: status 404: "Not Found " (status=404 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
         },
         Case {
             fault: "500",
             target: || Target::responder(Responder::start(Behaviour::Status(500)).unwrap()),
-            warning: r#"report not sent: bad response: status 500: "Internal Server Error " (endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: status 500: "Internal Server Error " (status=500 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
         },
         Case {
             fault: "503",
             target: || Target::responder(Responder::start(Behaviour::Status(503)).unwrap()),
-            warning: r#"report not sent: bad response: status 503: "Service Unavailable " (endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: status 503: "Service Unavailable " (status=503 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
         },
         Case {
             fault: "JSON answer of the wrong shape",
             target: || Target::responder(Responder::start(Behaviour::WrongShape).unwrap()),
-            warning: r#"report not sent: bad response: answer is not an upgrade-responder answer: invalid type: string "v1.31.6+k3s1", expected a sequence; body starts "{\"versions\":\"v1.31.6+k3s1\",\"requestIntervalInMinutes\":\"soon\"}" (endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: answer is not an upgrade-responder answer: invalid type: string "v1.31.6+k3s1", expected a sequence; body starts "{\"versions\":\"v1.31.6+k3s1\",\"requestIntervalInMinutes\":\"soon\"}" (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
         },
         Case {
             fault: "an answer that never ends",

@@ -79,7 +79,8 @@ fn a_non_2xx_answer_and_a_non_json_answer_are_warnings() {
         .arg(responder.url()));
     assert_eq!(ran.code, 0);
     assert!(
-        ran.log_lines("WARN")[0].contains("report not sent: bad response: status 503"),
+        ran.log_lines("WARN")[0]
+            .contains("report delivered but the answer was not usable: bad response: status 503"),
         "{}",
         ran.stderr
     );
@@ -92,7 +93,9 @@ fn a_non_2xx_answer_and_a_non_json_answer_are_warnings() {
         .arg(responder.url()));
     assert_eq!(ran.code, 0);
     assert!(
-        ran.log_lines("WARN")[0].contains("report not sent: bad response: answer is not JSON"),
+        ran.log_lines("WARN")[0].contains(
+            "report delivered but the answer was not usable: bad response: answer is not JSON"
+        ),
         "{}",
         ran.stderr
     );

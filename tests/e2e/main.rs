@@ -18,6 +18,7 @@ mod failures;
 mod hostile_resources;
 mod hostile_servers;
 mod operator_input;
+mod operator_output;
 mod pipeline;
 mod privacy;
 mod rbac;

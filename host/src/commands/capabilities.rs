@@ -1,7 +1,6 @@
 //! `capabilities`: the policy after configuration, for a reviewer: what a
 //! component may import, where it may send, and every limit.
 
-use crate::USER_AGENT;
 use crate::config::{Config, Values};
 use crate::failure::{Failure, exit};
 use crate::policy;
@@ -27,6 +26,11 @@ pub fn print(values: &Values, json: bool) -> u8 {
     } else {
         "none"
     };
+    let user_agent = config.user_agent.to_str().unwrap_or_default();
+    let marker = config
+        .marker
+        .as_ref()
+        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or_default()));
     if json {
         let document = serde_json::json!({
             "imports": policy::ALLOWED_IMPORTS.iter().map(|g| serde_json::json!({
@@ -40,7 +44,8 @@ pub fn print(values: &Values, json: bool) -> u8 {
                 "redirects_followed": false,
                 "tls_roots": tls_roots,
                 "bearer_token": config.bearer_token.is_some(),
-                "user_agent": USER_AGENT,
+                "user_agent": user_agent,
+                "marker_header": marker,
             },
             "limits": limit_rows.iter().map(|(key, what, value)| serde_json::json!({
                 "setting": key, "what": what, "value": value,
@@ -73,7 +78,11 @@ pub fn print(values: &Values, json: bool) -> u8 {
     );
     println!("  TLS roots       {tls_roots}");
     println!("  bearer token    {token}");
-    println!("  user agent      {USER_AGENT}");
+    println!("  user agent      {user_agent} (set by the host)");
+    println!(
+        "  marker header   {} (set by the host)",
+        marker.as_deref().unwrap_or("none")
+    );
     println!("Limits:");
     for (key, what, value) in &limit_rows {
         println!("  {what:40} {value:>16}   {key}");

@@ -76,10 +76,16 @@ fn egress_policy(config: &Config) -> anyhow::Result<sandbox::EgressPolicy> {
             Some(value)
         }
     };
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let mut identity = vec![(http::header::USER_AGENT, config.user_agent.clone())];
+    identity.extend(config.marker.clone());
     Ok(sandbox::EgressPolicy {
         authority: config.authority.clone(),
         tls,
         bearer_token,
+        identity,
     })
 }
 
@@ -97,7 +103,7 @@ pub(crate) struct Loaded {
 pub(crate) fn load_component(config: &Config) -> Result<Loaded, Failure> {
     let engine = sandbox::engine().map_err(Failure::Internal)?;
     sandbox::start_epoch_ticker(&engine);
-    let (bytes, origin) = component_bytes(config).map_err(Failure::Config)?;
+    let (bytes, origin) = component_bytes(config)?;
     let checked = sandbox::check(&engine, &bytes, &origin)
         .map_err(|refused| Failure::Refused(refused.to_string()))?;
     let linker = sandbox::linker(&engine)
@@ -142,24 +148,33 @@ fn sandbox_grants(config: &Config, shape: &sandbox::Shape) -> String {
     )
 }
 
-/// The chosen component's bytes, and a name for it in messages.
-fn component_bytes(config: &Config) -> anyhow::Result<(Vec<u8>, String)> {
-    match &config.component {
-        Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| {
-                format!(
-                    "cannot read the component {} ({})",
-                    path.display(),
-                    config::COMPONENT
-                )
-            })?;
-            Ok((bytes, path.display().to_string()))
-        }
-        None => Ok((
+/// The chosen component's bytes, and a name for it in messages. Only a
+/// regular file is read, and only one the policy would load: neither
+/// `/dev/zero` nor a FIFO nor a huge file can fill memory or hang the job.
+fn component_bytes(config: &Config) -> Result<(Vec<u8>, String), Failure> {
+    let Some(path) = &config.component else {
+        return Ok((
             component_artifacts::K3S_REPORTER.to_vec(),
             "built-in k3s-reporter".to_string(),
-        )),
+        ));
+    };
+    let origin = path.display().to_string();
+    let limit = crate::policy::HOST_BUDGET.component_bytes as u64;
+    let in_setting = |e: anyhow::Error| {
+        Failure::Config(anyhow::anyhow!("{} ({}): {e:#}", config::COMPONENT, origin))
+    };
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read the component {origin}"))
+        .map_err(in_setting)?
+        .len();
+    if size > limit {
+        // The same words as the policy's check of the bytes.
+        return Err(Failure::Refused(format!(
+            "{origin} is {size} bytes; the host loads components of up to {limit} bytes"
+        )));
     }
+    let bytes = crate::input::read_bounded(path, limit, "the component").map_err(in_setting)?;
+    Ok((bytes, origin))
 }
 
 /// The field mode as the settings spell it.
