@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod contract;
+pub mod engine;
 pub mod facts;
 pub mod failure;
 pub mod input;
@@ -18,6 +19,7 @@ pub mod output;
 pub mod policy;
 pub mod sandbox;
 pub mod transport;
+pub mod trust;
 
 /// What the host sends as `User-Agent` on every request it makes.
 pub const USER_AGENT: &str = concat!("upgrade-responder/", env!("CARGO_PKG_VERSION"));

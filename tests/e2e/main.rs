@@ -18,6 +18,7 @@ mod hostile_resources;
 mod hostile_servers;
 mod operator_input;
 mod pipeline;
+mod precompiled;
 mod privacy;
 mod rbac;
 mod refused;

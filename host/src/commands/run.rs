@@ -20,7 +20,7 @@ use crate::config::{self, Config, Values};
 use crate::failure::{Failure, exit};
 use crate::outcome::{self, Summary};
 use crate::sandbox::{self, Call, Checked, RunState};
-use crate::{cluster, facts, transport};
+use crate::{cluster, facts, transport, trust};
 
 /// Runs one report and returns the exit code.
 pub fn run(values: &Values) -> u8 {
@@ -94,9 +94,9 @@ pub(crate) struct Loaded {
 pub(crate) fn load_component(config: &Config) -> Result<Loaded, Failure> {
     let engine = sandbox::engine().map_err(Failure::Internal)?;
     sandbox::start_epoch_ticker(&engine);
-    let (bytes, origin) = component_bytes(config).map_err(Failure::Config)?;
-    let checked = sandbox::check(&engine, &bytes, &origin)
-        .map_err(|refused| Failure::Refused(refused.to_string()))?;
+    let candidate = component_candidate(config).map_err(Failure::Config)?;
+    let origin = candidate.origin.clone();
+    let checked = sandbox::check(&engine, candidate).map_err(sandbox::Refused::into_failure)?;
     let linker = sandbox::linker(&engine)
         .context("cannot link the sandbox")
         .map_err(Failure::Internal)?;
@@ -139,8 +139,13 @@ fn sandbox_grants(config: &Config, shape: &sandbox::Shape) -> String {
     )
 }
 
-/// The chosen component's bytes, and a name for it in messages.
-fn component_bytes(config: &Config) -> anyhow::Result<(Vec<u8>, String)> {
+/// The chosen component's bytes, a name for it in messages, and the
+/// sha256 it must have.
+fn component_candidate(config: &Config) -> anyhow::Result<sandbox::Candidate> {
+    let pin = config.component_sha256.map(|sha256| trust::Pin {
+        sha256,
+        source: trust::PinSource::Setting,
+    });
     match &config.component {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| {
@@ -150,12 +155,13 @@ fn component_bytes(config: &Config) -> anyhow::Result<(Vec<u8>, String)> {
                     config::COMPONENT
                 )
             })?;
-            Ok((bytes, path.display().to_string()))
+            Ok(sandbox::Candidate {
+                bytes: bytes.into(),
+                origin: path.display().to_string(),
+                pin,
+            })
         }
-        None => Ok((
-            component_artifacts::K3S_REPORTER.to_vec(),
-            "built-in k3s-reporter".to_string(),
-        )),
+        None => Ok(sandbox::Candidate::built_in(pin)),
     }
 }
 
