@@ -81,7 +81,8 @@ def main():
 
     variants = {
         "chart-component-image.yaml": {
-            "component": {"source": "image", "image": {"reference": "registry.example.com/rke2-reporter:v1"}},
+            "component": {"source": "image", "image": {"reference": "registry.example.com/rke2-reporter:v1"},
+                          "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
             "image": {"registry": "registry.example.com"},
             "schedule": "17 */8 * * *",
             "endpoint": "https://metrics.example.com/v1/checkupgrade",
@@ -116,6 +117,11 @@ def main():
         and {"name": "component", "mountPath": "/components", "readOnly": True} in container["volumeMounts"],
         "component.source=image mounts the component image and selects its .wasm",
     )
+    check(
+        {"name": "UPGRADE_RESPONDER_COMPONENT_SHA256", "value": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+        in container["env"],
+        "component.sha256 pins the component (UPGRADE_RESPONDER_COMPONENT_SHA256)",
+    )
 
     spec = pod(variants["chart-component-configmap.yaml"])
     container = spec["containers"][0]
@@ -124,6 +130,10 @@ def main():
         {"name": "UPGRADE_RESPONDER_COMPONENT", "value": "/components/reporter.wasm"} in container["env"]
         and {"name": "component", "configMap": {"name": "upgrade-responder-component"}} in spec["volumes"],
         "component.source=configMap mounts the ConfigMap and selects its key",
+    )
+    check(
+        not any(e["name"] == "UPGRADE_RESPONDER_COMPONENT_SHA256" for e in container["env"]),
+        "no component.sha256, no pin",
     )
     check(container["env"][-1] == {"name": "UPGRADE_RESPONDER_LOG_LEVEL", "value": "debug"}, "extraEnv is appended to the explicit env")
 

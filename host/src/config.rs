@@ -39,6 +39,7 @@ pub const FIELD_MODE: &str = "UPGRADE_RESPONDER_FIELD_MODE";
 pub const CHANNEL: &str = "UPGRADE_RESPONDER_CHANNEL";
 pub const TERMINATION_MESSAGE_PATH: &str = "UPGRADE_RESPONDER_TERMINATION_MESSAGE_PATH";
 pub const COMPONENT: &str = "UPGRADE_RESPONDER_COMPONENT";
+pub const COMPONENT_SHA256: &str = "UPGRADE_RESPONDER_COMPONENT_SHA256";
 pub const FACTS: &str = "UPGRADE_RESPONDER_FACTS";
 pub const DRY_RUN: &str = "UPGRADE_RESPONDER_DRY_RUN";
 pub const KUBECONFIG: &str = "UPGRADE_RESPONDER_KUBECONFIG";
@@ -101,6 +102,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "",
         example: "/components/rke2-reporter.wasm",
         help: "Path of the reporter component to run. Empty: the built-in K3s reporter.",
+    },
+    Setting {
+        key: COMPONENT_SHA256,
+        default: "",
+        example: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        help: "The sha256 the component file must have, as `upgrade-responder compile` prints it. Required for a precompiled component (native code, loaded only if its digest matches); checked for a .wasm when set.",
     },
     Setting {
         key: FACTS,
@@ -544,6 +551,8 @@ pub struct Config {
     /// Where to write the upgrade notice, if anywhere.
     pub termination_message_path: Option<PathBuf>,
     pub component: Option<PathBuf>,
+    /// The digest the component must have (`trust.rs`).
+    pub component_sha256: Option<crate::trust::Sha256>,
     pub facts: Option<PathBuf>,
     pub dry_run: bool,
     pub kubeconfig: Option<PathBuf>,
@@ -641,6 +650,7 @@ impl Config {
             channel,
             termination_message_path,
             component: values.path(COMPONENT),
+            component_sha256: component_sha256(values)?,
             facts: values.path(FACTS),
             dry_run: values.flag(DRY_RUN)?,
             kubeconfig: match values.path(KUBECONFIG) {
@@ -800,6 +810,20 @@ pub fn invalid_settings(values: &Values) -> Vec<(&'static str, String)> {
         }
     }
     invalid
+}
+
+/// The component pin: empty, or 64 hexadecimal digits.
+pub fn component_sha256(values: &Values) -> anyhow::Result<Option<crate::trust::Sha256>> {
+    let text = values.get(COMPONENT_SHA256).0;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    crate::trust::Sha256::parse(text).map(Some).ok_or_else(|| {
+        values.invalid(
+            COMPONENT_SHA256,
+            "the component's sha256 as 64 hexadecimal digits, as `upgrade-responder compile` prints it",
+        )
+    })
 }
 
 /// The log format: `text` or `json`.

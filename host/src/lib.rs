@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod contract;
+pub mod engine;
 pub mod facts;
 pub mod failure;
 pub mod input;
@@ -19,6 +20,7 @@ pub mod output;
 pub mod policy;
 pub mod sandbox;
 pub mod transport;
+pub mod trust;
 pub mod vocabulary;
 
 /// What the host sends as `User-Agent` on every request it makes.

@@ -56,10 +56,20 @@ enum Command {
     Run,
     /// Print the cluster's facts as JSON, the fixture format components read.
     Facts,
-    /// Show a component's imports and exports and whether this host accepts it.
+    /// Show a component's sha256, whether it is precompiled, its imports and
+    /// exports, and whether this host accepts it.
     Inspect {
-        /// The component (.wasm) to inspect.
+        /// The component (.wasm, or precompiled .cwasm) to inspect.
         component: PathBuf,
+    },
+    /// Precompile a component for this host's engine, after judging it as a
+    /// run would; prints the sha256 to pin (UPGRADE_RESPONDER_COMPONENT_SHA256).
+    Compile {
+        /// The component (.wasm) to compile.
+        component: PathBuf,
+        /// Where to write the precompiled artefact (.cwasm).
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
     },
     /// Print every setting with its value and where the value came from.
     Config,
@@ -128,7 +138,8 @@ fn main() -> ExitCode {
     let code = match cli.command.unwrap_or(Command::Run) {
         Command::Run => commands::run::run(&values),
         Command::Facts => commands::facts::print(&values),
-        Command::Inspect { component } => commands::inspect::inspect(&component),
+        Command::Inspect { component } => commands::inspect::inspect(&component, &values),
+        Command::Compile { component, output } => commands::compile::compile(&component, &output),
         Command::Config => commands::config::print(&values),
         Command::Schema => commands::schema::print(&values),
         Command::Capabilities { json } => commands::capabilities::print(&values, json),

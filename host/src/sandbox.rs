@@ -1,5 +1,6 @@
-//! Carries out `policy.rs`: compiles a component, refuses one that imports
-//! more than the policy grants, links only the granted interfaces, and runs
+//! Carries out `policy.rs`: loads a component (compiles a `.wasm`, maps a
+//! pinned precompiled artefact: `trust.rs`), refuses one that imports more
+//! than the policy grants, links only the granted interfaces, and runs
 //! one call under the limits with egress checked on every request.
 
 use std::pin::Pin;
@@ -12,27 +13,25 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use wasmtime::component::{Component, Linker, ResourceTable, types::ComponentItem};
-use wasmtime::{Config, Engine, ResourceLimiter, Store};
+use wasmtime::{Engine, ResourceLimiter, Store};
 use wasmtime_wasi::p2::bindings::{cli, random};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::bindings::{ClusterFacts, FactKinds, FieldMode, Outcome, ReportError, Settings};
 use crate::contract::{self, Contract, Instance};
+use crate::failure::Failure;
 use crate::output::CappedOutput;
 use crate::policy::{self, Authority, Limits};
+use crate::trust;
 
 /// How often the epoch advances; the deadline is counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// The engine configuration, one function for every use (a precompiled
-/// component only loads into an engine configured the same way).
+/// The engine every command runs and compiles with (`engine.rs`: one
+/// configuration, so precompiled artefacts match it).
 pub fn engine() -> anyhow::Result<Engine> {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    // Deadlines: epoch interruption stops a guest that loops.
-    config.epoch_interruption(true);
-    Engine::new(&config)
+    crate::engine::new(component_artifacts::TARGET)
         .map_err(anyhow::Error::from)
         .context("cannot set up the WebAssembly engine")
 }
@@ -142,79 +141,218 @@ impl Shape {
     }
 }
 
-/// A component that fits the policy, compiled and ready to instantiate.
+/// A component that fits the policy, loaded and ready to instantiate.
 pub struct Checked {
     component: Component,
     pub shape: Shape,
     contract: Contract,
+    /// How it was loaded, for the log.
+    pub loaded: Provenance,
 }
 
-/// Why a component cannot be used: the operator chose a wrong file.
+impl Checked {
+    /// The compiled component as a precompiled artefact (`compile`).
+    pub fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        self.component.serialize()
+    }
+}
+
+/// Why a component cannot be used.
 #[derive(Debug)]
-pub struct Refused(pub String);
+pub enum Refused {
+    /// The component does not fit, cannot be trusted or cannot be loaded:
+    /// the operator chose a wrong file (exit 3).
+    Component(String),
+    /// A precompiled component without a pin: the operator must say which
+    /// artefact to trust (a setting is missing, exit 2).
+    Unpinned(String),
+}
+
+impl Refused {
+    pub fn into_failure(self) -> Failure {
+        match self {
+            Refused::Component(reason) => Failure::Refused(reason),
+            Refused::Unpinned(reason) => Failure::Config(anyhow::anyhow!(reason)),
+        }
+    }
+}
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            Refused::Component(reason) | Refused::Unpinned(reason) => f.write_str(reason),
+        }
     }
 }
 
 impl std::error::Error for Refused {}
 
-/// Compiles `bytes` and checks them against the policy, before anything runs.
-/// Loading is bounded: a file over the policy's size is refused unread, and
-/// compiling runs on its own thread under the policy's load deadline (a
+/// Component bytes to load, with a name for them and the digest they must
+/// have, if any.
+pub struct Candidate {
+    pub bytes: std::borrow::Cow<'static, [u8]>,
+    /// A name for the component in messages: its path, or "built-in ...".
+    pub origin: String,
+    /// For a precompiled component, required: its bytes are trusted only
+    /// if their sha256 is this. For a `.wasm`, checked when given.
+    pub pin: Option<trust::Pin>,
+}
+
+impl Candidate {
+    /// The built-in component: precompiled by the build, which recorded
+    /// its digest. An operator's pin, if set, must match it as well.
+    pub fn built_in(pin: Option<trust::Pin>) -> Self {
+        let built = trust::Pin {
+            sha256: trust::Sha256::parse(component_artifacts::K3S_REPORTER_CWASM_SHA256)
+                .unwrap_or(trust::Sha256::of(b"")),
+            source: trust::PinSource::Build,
+        };
+        Self {
+            bytes: std::borrow::Cow::Borrowed(component_artifacts::K3S_REPORTER_CWASM),
+            origin: "built-in k3s-reporter".to_string(),
+            pin: Some(pin.unwrap_or(built)),
+        }
+    }
+}
+
+/// How a component came to be loaded.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub form: trust::Form,
+    /// Computed when a pin had to be checked.
+    pub sha256: Option<trust::Sha256>,
+    /// Reading aside: checks, and compiling or mapping the artefact.
+    pub load_time: Duration,
+}
+
+/// A component loaded into the engine, not yet judged against the policy.
+pub struct Loaded {
+    pub component: Component,
+    pub provenance: Provenance,
+}
+
+/// Loads a component, before anything runs, within the policy's bounds: a
+/// file over the policy's size is refused unread, a precompiled artefact is
+/// loaded only if its sha256 equals its pin (`trust.rs`), and compiling or
+/// loading runs on its own thread under the policy's load deadline (a
 /// compile still running then is abandoned; it ends with the process).
-pub fn check(engine: &Engine, bytes: &[u8], origin: &str) -> Result<Checked, Refused> {
+pub fn load(engine: &Engine, candidate: Candidate) -> Result<Loaded, Refused> {
+    let started = std::time::Instant::now();
+    let Candidate { bytes, origin, pin } = candidate;
     let budget = &policy::HOST_BUDGET;
     if bytes.len() > budget.component_bytes {
-        return Err(Refused(format!(
+        return Err(Refused::Component(format!(
             "{origin} is {} bytes; the host loads components of up to {} bytes",
             bytes.len(),
             budget.component_bytes
         )));
     }
+    let form = trust::Form::of(&bytes);
+    let sha256 = match pin {
+        Some(pin) => {
+            let actual = trust::Sha256::of(&bytes);
+            if actual != pin.sha256 {
+                return Err(Refused::Component(format!(
+                    "{origin} has sha256 {actual}, not {} ({}): not loaded; the file was changed, or the pin is for another file",
+                    pin.sha256, pin.source
+                )));
+            }
+            Some(actual)
+        }
+        None if form.is_precompiled() => {
+            return Err(Refused::Unpinned(format!(
+                "{origin} is precompiled (native code) and {} is not set: the host loads a precompiled component only with its sha256 pinned; set it to the sha256 `upgrade-responder compile` printed for this file",
+                crate::config::COMPONENT_SHA256
+            )));
+        }
+        None => None,
+    };
+    match form {
+        trust::Form::PrecompiledModule => {
+            return Err(Refused::Component(format!(
+                "{origin} is a precompiled core module, not a component: compile the component with `upgrade-responder compile`"
+            )));
+        }
+        trust::Form::Wasm if !trust::HAS_COMPILER => {
+            return Err(Refused::Component(format!(
+                "{origin} is not precompiled: this host has no compiler; run `upgrade-responder compile {origin} -o FILE.cwasm` with the compiler build of this host, then run FILE.cwasm with {} set to the sha256 it prints",
+                crate::config::COMPONENT_SHA256
+            )));
+        }
+        trust::Form::Wasm | trust::Form::Precompiled => {}
+    }
     let (done, result) = std::sync::mpsc::channel();
-    let (engine_for_compile, bytes) = (engine.clone(), bytes.to_vec());
+    let engine_for_load = engine.clone();
     std::thread::Builder::new()
-        .name("compile".into())
+        .name("load".into())
         .spawn(move || {
-            let _ = done.send(Component::new(&engine_for_compile, &bytes));
+            let loaded = match form {
+                trust::Form::Precompiled => {
+                    // SAFETY: wasmtime maps these bytes as native code and
+                    // trusts them to be its own artefact. They are: their
+                    // sha256 equals the pin checked above (the operator's,
+                    // or the digest the build recorded), and wasmtime
+                    // refuses an artefact of another version or engine
+                    // configuration before using it.
+                    unsafe { Component::deserialize(&engine_for_load, &bytes) }
+                }
+                _ => compile(&engine_for_load, &bytes),
+            };
+            let _ = done.send(loaded);
         })
-        .map_err(|e| Refused(format!("cannot start compiling {origin}: {e}")))?;
+        .map_err(|e| Refused::Component(format!("cannot start loading {origin}: {e}")))?;
     let component = match result.recv_timeout(budget.load_deadline) {
-        Ok(compiled) => compiled
-            .map_err(|e| Refused(format!("{origin} is not a WebAssembly component: {e:#}")))?,
+        Ok(Ok(component)) => component,
+        Ok(Err(error)) if form == trust::Form::Precompiled => {
+            return Err(Refused::Component(format!(
+                "{origin} was precompiled for another engine: {}; recompile its .wasm with this host: `upgrade-responder compile COMPONENT.wasm -o {origin}`",
+                first_line(&format!("{error:#}"))
+            )));
+        }
+        Ok(Err(error)) => {
+            return Err(Refused::Component(format!(
+                "{origin} is not a WebAssembly component: {error:#}"
+            )));
+        }
         Err(_) => {
-            return Err(Refused(format!(
+            return Err(Refused::Component(format!(
                 "{origin} did not load within the load deadline ({} s)",
                 budget.load_deadline.as_secs()
             )));
         }
     };
-    let shape = Shape::of(engine, &component);
-    if let Some(reason) = shape.refusal() {
-        return Err(Refused(format!(
-            "{origin} does not fit the reporter world: {reason}"
-        )));
-    }
-    let contract = shape.contract;
-    Ok(Checked {
+    Ok(Loaded {
         component,
-        shape,
-        contract,
+        provenance: Provenance {
+            form,
+            sha256,
+            load_time: started.elapsed(),
+        },
     })
 }
 
-/// A component compiled elsewhere (`inspect`), checked against the policy.
-pub fn check_compiled(
-    engine: &Engine,
-    component: Component,
-    origin: &str,
-) -> Result<Checked, Refused> {
+#[cfg(feature = "compiler")]
+fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Component> {
+    Component::new(engine, bytes)
+}
+
+/// Never called: `load` refuses a `.wasm` first when there is no compiler.
+#[cfg(not(feature = "compiler"))]
+fn compile(_engine: &Engine, _bytes: &[u8]) -> wasmtime::Result<Component> {
+    Err(wasmtime::Error::msg("this host has no compiler"))
+}
+
+/// Loads the component and checks it against the policy, before anything
+/// runs.
+pub fn check(engine: &Engine, candidate: Candidate) -> Result<Checked, Refused> {
+    let origin = candidate.origin.clone();
+    let Loaded {
+        component,
+        provenance,
+    } = load(engine, candidate)?;
     let shape = Shape::of(engine, &component);
     if let Some(reason) = shape.refusal() {
-        return Err(Refused(format!(
+        return Err(Refused::Component(format!(
             "{origin} does not fit the reporter world: {reason}"
         )));
     }
@@ -223,6 +361,29 @@ pub fn check_compiled(
         component,
         shape,
         contract,
+        loaded: provenance,
+    })
+}
+
+/// A component `inspect` loaded itself (to show its shape even when it is
+/// refused), checked against the policy.
+pub fn check_loaded(engine: &Engine, loaded: Loaded, origin: &str) -> Result<Checked, Refused> {
+    let Loaded {
+        component,
+        provenance,
+    } = loaded;
+    let shape = Shape::of(engine, &component);
+    if let Some(reason) = shape.refusal() {
+        return Err(Refused::Component(format!(
+            "{origin} does not fit the reporter world: {reason}"
+        )));
+    }
+    let contract = shape.contract;
+    Ok(Checked {
+        component,
+        shape,
+        contract,
+        loaded: provenance,
     })
 }
 
@@ -792,9 +953,13 @@ pub async fn call(
     store.set_epoch_deadline(ticks);
     store.epoch_deadline_trap();
 
+    // When the instance was ready: the split of the run's time is logged.
+    let mut instantiated: Option<std::time::Instant> = None;
+    let call_started = std::time::Instant::now();
     let run = async {
         let reporter =
             Instance::new(checked.contract, &mut store, &checked.component, linker).await?;
+        instantiated = Some(std::time::Instant::now());
         let returned = match call {
             Call::BuildPayload(facts, settings) => {
                 Returned::Payload(reporter.build_payload(&mut store, facts, settings).await?)
@@ -812,6 +977,7 @@ pub async fn call(
     // Epoch interruption does not fire while the guest waits on host I/O, so
     // the whole call is bounded on the host side as well.
     let outcome = tokio::time::timeout(limits.component_deadline + EPOCH_TICK * 10, run).await;
+    log_time_split(&checked.loaded, call_started, instantiated);
     let events_now = || {
         events
             .lock()
@@ -864,6 +1030,32 @@ pub async fn call(
         }),
     };
     Ok(result)
+}
+
+/// One debug line: where the time of loading and running the component
+/// went (the benchmark reads it). `call_ms` is 0 when instantiation failed.
+fn log_time_split(
+    loaded: &Provenance,
+    started: std::time::Instant,
+    instantiated: Option<std::time::Instant>,
+) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let now = std::time::Instant::now();
+    let (instantiate, call) = match instantiated {
+        Some(at) => (at - started, now - at),
+        None => (now - started, Duration::ZERO),
+    };
+    let form = if loaded.form.is_precompiled() {
+        "precompiled"
+    } else {
+        "compiled"
+    };
+    tracing::debug!(
+        "load_ms={:.2} instantiate_ms={:.2} call_ms={:.2} component={form}",
+        ms(loaded.load_time),
+        ms(instantiate),
+        ms(call)
+    );
 }
 
 /// The returned texts the host logs, escaped and cut for one log line.

@@ -135,8 +135,42 @@ fn exercise_host(line: &CommandLine, text: &str, printed: &mut Printed) {
         command.env(name, map_path(value));
     }
     command.args(line.words[1..].iter().map(|w| map_path(w)));
+    // `compile IN -o OUT`: OUT goes to a temporary directory, not the
+    // workspace; the artefact must then run, pinned, as its `.wasm` does.
+    let compiled = TempDir::new("components-doc-compile");
+    let is_compile = line.words.get(1).map(String::as_str) == Some("compile");
+    if is_compile {
+        let output = flag_value(&line.words, "-o").expect("compile -o OUT");
+        let output = compiled.path().join(output);
+        let input = map_path(&line.words[2]);
+        command = host();
+        command.current_dir(workspace());
+        command.args(["compile", &input, "-o"]).arg(&output);
+    }
     let ran = run(&mut command);
     assert_eq!(ran.code, 0, "{text}: {}", ran.stderr);
+    if is_compile {
+        let pin = ran
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("pin it: UPGRADE_RESPONDER_COMPONENT_SHA256="))
+            .unwrap_or_else(|| panic!("{text}: no pin printed: {}", ran.stdout));
+        let output = compiled.path().join(flag_value(&line.words, "-o").unwrap());
+        let from_artefact = run(host()
+            .current_dir(workspace())
+            .env("UPGRADE_RESPONDER_COMPONENT_SHA256", pin)
+            .arg("--component")
+            .arg(&output)
+            .args(["--dry-run", "--facts", "tests/fixtures/facts/k3s-ha.json"]));
+        assert_eq!(from_artefact.code, 0, "{text}: {}", from_artefact.stderr);
+        let from_wasm = run(host()
+            .current_dir(workspace())
+            .arg("--component")
+            .arg(map_path(&line.words[2]))
+            .args(["--dry-run", "--facts", "tests/fixtures/facts/k3s-ha.json"]));
+        assert_eq!(from_artefact.stdout, from_wasm.stdout, "{text}");
+        return;
+    }
     if line.words.get(1).map(String::as_str) == Some("inspect") {
         assert!(
             ran.stdout
@@ -223,7 +257,7 @@ fn every_command_of_the_authors_kit_is_exercised() {
             exercised += 1;
         }
     }
-    assert!(exercised >= 9, "{exercised} commands");
+    assert!(exercised >= 10, "{exercised} commands");
 
     // Each payload and schema the document shows is one a command printed.
     for block in found.iter().filter(|b| b.info == "json") {

@@ -20,6 +20,7 @@ mod hostile_servers;
 mod operator_input;
 mod operator_output;
 mod pipeline;
+mod precompiled;
 mod privacy;
 mod rbac;
 mod refused;

@@ -1,25 +1,74 @@
-//! The shipped reporter components, built for `wasm32-wasip2` by `build.rs`.
-//! The host embeds only the default one; the others are files an operator
-//! selects with `UPGRADE_RESPONDER_COMPONENT` (tests use the paths).
+//! The shipped reporter components, built for `wasm32-wasip2` by `build.rs`
+//! and precompiled there for the host's engine (`host/src/engine.rs`). The
+//! host embeds the default one, precompiled; the others are files an
+//! operator selects with `UPGRADE_RESPONDER_COMPONENT` (tests use the paths).
+
+/// The target triple the host is built for, and the artefacts compiled for.
+pub const TARGET: &str = env!("COMPONENT_TARGET");
 
 /// The default component: the K3s payload of the design record.
 pub const K3S_REPORTER: &[u8] = include_bytes!(env!("K3S_REPORTER_WASM"));
 /// Where the build left it (for `wasmtime run` and tests).
 pub const K3S_REPORTER_PATH: &str = env!("K3S_REPORTER_WASM");
+/// The default component precompiled for this host's engine: what it runs.
+pub const K3S_REPORTER_CWASM: &[u8] = include_bytes!(env!("K3S_REPORTER_CWASM"));
+/// Its sha256, computed when it was compiled; checked before it is loaded.
+pub const K3S_REPORTER_CWASM_SHA256: &str = env!("K3S_REPORTER_CWASM_SHA256");
+/// Where the build left it.
+pub const K3S_REPORTER_CWASM_PATH: &str = env!("K3S_REPORTER_CWASM");
 
 /// The RKE2 component: the payload of the RKE2 design record (seed 001).
 pub const RKE2_REPORTER: &[u8] = include_bytes!(env!("RKE2_REPORTER_WASM"));
 /// Where the build left it.
 pub const RKE2_REPORTER_PATH: &str = env!("RKE2_REPORTER_WASM");
+/// Where the build left it precompiled, and its sha256 (the pin to set).
+pub const RKE2_REPORTER_CWASM_PATH: &str = env!("RKE2_REPORTER_CWASM");
+pub const RKE2_REPORTER_CWASM_SHA256: &str = env!("RKE2_REPORTER_CWASM_SHA256");
 
 /// The minimal example of COMPONENTS.md.
 pub const EXAMPLE_REPORTER: &[u8] = include_bytes!(env!("EXAMPLE_REPORTER_WASM"));
 /// Where the build left it.
 pub const EXAMPLE_REPORTER_PATH: &str = env!("EXAMPLE_REPORTER_WASM");
+/// Where the build left it precompiled, and its sha256.
+pub const EXAMPLE_REPORTER_CWASM_PATH: &str = env!("EXAMPLE_REPORTER_CWASM");
+pub const EXAMPLE_REPORTER_CWASM_SHA256: &str = env!("EXAMPLE_REPORTER_CWASM_SHA256");
 
 /// Every shipped component: (cargo package, path of its `.wasm`).
 pub const COMPONENTS: &[(&str, &str)] = &[
     ("k3s-reporter", K3S_REPORTER_PATH),
     ("rke2-reporter", RKE2_REPORTER_PATH),
     ("example-reporter", EXAMPLE_REPORTER_PATH),
+];
+
+/// A shipped component precompiled for this host's engine.
+pub struct Precompiled {
+    pub package: &'static str,
+    /// The `.wasm` it was compiled from.
+    pub wasm_path: &'static str,
+    pub cwasm_path: &'static str,
+    /// sha256 of the `.cwasm`, lowercase hex: the value of
+    /// `UPGRADE_RESPONDER_COMPONENT_SHA256` that lets the host load it.
+    pub sha256: &'static str,
+}
+
+/// Every shipped component, precompiled.
+pub const PRECOMPILED: &[Precompiled] = &[
+    Precompiled {
+        package: "k3s-reporter",
+        wasm_path: K3S_REPORTER_PATH,
+        cwasm_path: K3S_REPORTER_CWASM_PATH,
+        sha256: K3S_REPORTER_CWASM_SHA256,
+    },
+    Precompiled {
+        package: "rke2-reporter",
+        wasm_path: RKE2_REPORTER_PATH,
+        cwasm_path: RKE2_REPORTER_CWASM_PATH,
+        sha256: RKE2_REPORTER_CWASM_SHA256,
+    },
+    Precompiled {
+        package: "example-reporter",
+        wasm_path: EXAMPLE_REPORTER_PATH,
+        cwasm_path: EXAMPLE_REPORTER_CWASM_PATH,
+        sha256: EXAMPLE_REPORTER_CWASM_SHA256,
+    },
 ];

@@ -1,15 +1,24 @@
-//! `inspect`: what a component imports and exports, judged by the policy,
-//! and which facts it asks for in each field mode.
+//! `inspect`: what a component is (its sha256, whether it is precompiled),
+//! what it imports and exports, judged by the policy, and which facts it
+//! asks for in each field mode. It is loaded exactly as a run loads it:
+//! within the policy's size and load-time bounds, and a precompiled one
+//! only with its sha256 pinned.
 
 use std::path::Path;
 
 use crate::bindings::FieldMode;
+use crate::config::{self, Values};
 use crate::facts;
 use crate::failure::{Failure, exit};
 use crate::policy::Limits;
-use crate::sandbox::{self, Call, Checked, Returned};
+use crate::sandbox::{self, Call, Checked, Refused, Returned};
+use crate::trust::{self, Form, Pin, PinSource, Sha256};
 
-pub fn inspect(path: &Path) -> u8 {
+pub fn inspect(path: &Path, values: &Values) -> u8 {
+    let pin = match config::component_sha256(values) {
+        Ok(pin) => pin,
+        Err(error) => return Failure::Config(error).log(),
+    };
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -21,15 +30,29 @@ pub fn inspect(path: &Path) -> u8 {
         Ok(engine) => engine,
         Err(error) => return Failure::Internal(error).log(),
     };
-    let component = match wasmtime::component::Component::new(&engine, &bytes) {
-        Ok(component) => component,
-        Err(error) => {
-            println!("{}: not a WebAssembly component: {error:#}", path.display());
-            return exit::REFUSED;
+    let form = Form::of(&bytes);
+    println!("{}", path.display());
+    println!("sha256: {}", Sha256::of(&bytes));
+    println!("form: {}", describe(form));
+    let candidate = sandbox::Candidate {
+        bytes: bytes.into(),
+        origin: path.display().to_string(),
+        pin: pin.map(|sha256| Pin {
+            sha256,
+            source: PinSource::Setting,
+        }),
+    };
+    let loaded = match sandbox::load(&engine, candidate) {
+        Ok(loaded) => loaded,
+        Err(refused) => {
+            println!("verdict: not loaded: {refused}");
+            return match refused {
+                Refused::Component(_) => exit::REFUSED,
+                Refused::Unpinned(_) => exit::CONFIG,
+            };
         }
     };
-    let shape = sandbox::Shape::of(&engine, &component);
-    println!("{}", path.display());
+    let shape = sandbox::Shape::of(&engine, &loaded.component);
     println!("imports:");
     for import in &shape.imports {
         let verdict = if import.granted { "granted" } else { "REFUSED" };
@@ -44,7 +67,7 @@ pub fn inspect(path: &Path) -> u8 {
         return exit::REFUSED;
     }
     let origin = path.display().to_string();
-    let checked = match sandbox::check_compiled(&engine, component, &origin) {
+    let checked = match sandbox::check_loaded(&engine, loaded, &origin) {
         Ok(checked) => checked,
         Err(refused) => {
             println!("verdict: refused: {refused}");
@@ -105,4 +128,21 @@ fn facts_read(engine: &wasmtime::Engine, checked: &Checked) -> Result<Vec<String
         }
     }
     Ok(lines)
+}
+
+/// The form of a component file, in words.
+fn describe(form: Form) -> String {
+    match form {
+        Form::Wasm if trust::HAS_COMPILER => {
+            "not precompiled (compiled by this host when it runs; `upgrade-responder compile` precompiles it)".to_string()
+        }
+        Form::Wasm => "not precompiled (this host has no compiler: it cannot run it)".to_string(),
+        Form::Precompiled => format!(
+            "precompiled component (native code for a wasmtime engine; this host is wasmtime {} for {}; loaded only with {} set to its sha256)",
+            trust::WASMTIME_VERSION,
+            component_artifacts::TARGET,
+            config::COMPONENT_SHA256
+        ),
+        Form::PrecompiledModule => "precompiled core module (never a reporter component)".to_string(),
+    }
 }

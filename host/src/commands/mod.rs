@@ -2,6 +2,7 @@
 //! show an operator or a reviewer what `run` would do.
 
 pub mod capabilities;
+pub mod compile;
 pub mod config;
 pub mod facts;
 pub mod inspect;

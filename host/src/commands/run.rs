@@ -22,7 +22,7 @@ use crate::contract::Contract;
 use crate::failure::{Failure, exit};
 use crate::outcome::{self, Summary};
 use crate::sandbox::{self, Call, Checked, Finished, Returned, RunState};
-use crate::{cluster, facts, transport};
+use crate::{cluster, facts, transport, trust};
 
 /// Runs one report and returns the exit code.
 pub fn run(values: &Values) -> u8 {
@@ -103,9 +103,9 @@ pub(crate) struct Loaded {
 pub(crate) fn load_component(config: &Config) -> Result<Loaded, Failure> {
     let engine = sandbox::engine().map_err(Failure::Internal)?;
     sandbox::start_epoch_ticker(&engine);
-    let (bytes, origin) = component_bytes(config)?;
-    let checked = sandbox::check(&engine, &bytes, &origin)
-        .map_err(|refused| Failure::Refused(refused.to_string()))?;
+    let candidate = component_candidate(config)?;
+    let origin = candidate.origin.clone();
+    let checked = sandbox::check(&engine, candidate).map_err(sandbox::Refused::into_failure)?;
     let linker = sandbox::linker(&engine)
         .context("cannot link the sandbox")
         .map_err(Failure::Internal)?;
@@ -148,15 +148,17 @@ fn sandbox_grants(config: &Config, shape: &sandbox::Shape) -> String {
     )
 }
 
-/// The chosen component's bytes, and a name for it in messages. Only a
-/// regular file is read, and only one the policy would load: neither
-/// `/dev/zero` nor a FIFO nor a huge file can fill memory or hang the job.
-fn component_bytes(config: &Config) -> Result<(Vec<u8>, String), Failure> {
+/// The chosen component's bytes, a name for it in messages, and the
+/// sha256 it must have. Only a regular file is read, and only one the
+/// policy would load: neither `/dev/zero` nor a FIFO nor a huge file can
+/// fill memory or hang the job.
+fn component_candidate(config: &Config) -> Result<sandbox::Candidate, Failure> {
+    let pin = config.component_sha256.map(|sha256| trust::Pin {
+        sha256,
+        source: trust::PinSource::Setting,
+    });
     let Some(path) = &config.component else {
-        return Ok((
-            component_artifacts::K3S_REPORTER.to_vec(),
-            "built-in k3s-reporter".to_string(),
-        ));
+        return Ok(sandbox::Candidate::built_in(pin));
     };
     let origin = path.display().to_string();
     let limit = crate::policy::HOST_BUDGET.component_bytes as u64;
@@ -174,7 +176,11 @@ fn component_bytes(config: &Config) -> Result<(Vec<u8>, String), Failure> {
         )));
     }
     let bytes = crate::input::read_bounded(path, limit, "the component").map_err(in_setting)?;
-    Ok((bytes, origin))
+    Ok(sandbox::Candidate {
+        bytes: bytes.into(),
+        origin,
+        pin,
+    })
 }
 
 /// The field mode as the settings spell it.

@@ -1,0 +1,75 @@
+//! `compile IN.wasm -o OUT.cwasm`: precompiles a distribution's component
+//! for this host's engine, once, when its component image is built, so no
+//! run compiles it. The component is judged first, exactly as a run judges
+//! it: what a run would refuse is never compiled. Prints the artefact's
+//! sha256 and the pin to set, without which no host loads it.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::config;
+use crate::failure::{Failure, exit};
+use crate::sandbox;
+use crate::trust::{self, Form, Sha256};
+
+pub fn compile(input: &Path, output: &Path) -> u8 {
+    match precompile(input, output) {
+        Ok(sha256) => {
+            println!(
+                "wrote {} (precompiled for wasmtime {} on {}), sha256 {sha256}",
+                output.display(),
+                trust::WASMTIME_VERSION,
+                component_artifacts::TARGET
+            );
+            println!("pin it: {}={sha256}", config::COMPONENT_SHA256);
+            exit::OK
+        }
+        Err(failure) => failure.log(),
+    }
+}
+
+fn precompile(input: &Path, output: &Path) -> Result<Sha256, Failure> {
+    if !trust::HAS_COMPILER {
+        return Err(Failure::Internal(anyhow::anyhow!(
+            "this host has no compiler: run `upgrade-responder compile` with the compiler build of this host (the default cargo features)"
+        )));
+    }
+    let bytes = std::fs::read(input)
+        .map_err(|e| Failure::Config(anyhow::anyhow!("cannot read {}: {e}", input.display())))?;
+    if Form::of(&bytes).is_precompiled() {
+        return Err(Failure::Config(anyhow::anyhow!(
+            "{} is already precompiled: compile the component's .wasm",
+            input.display()
+        )));
+    }
+    let engine = sandbox::engine().map_err(Failure::Internal)?;
+    let candidate = sandbox::Candidate {
+        bytes: bytes.into(),
+        origin: input.display().to_string(),
+        pin: None,
+    };
+    let checked = sandbox::check(&engine, candidate).map_err(sandbox::Refused::into_failure)?;
+    let artefact = checked.serialize().map_err(|e| {
+        Failure::Internal(anyhow::anyhow!(
+            "cannot serialize the compiled component: {e:#}"
+        ))
+    })?;
+    write(output, &artefact)
+        .map_err(|e| Failure::Config(anyhow::anyhow!("cannot write {}: {e}", output.display())))?;
+    Ok(Sha256::of(&artefact))
+}
+
+/// Writes the artefact whole or not at all: a half-written one would only
+/// be refused later, by its digest.
+fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.partial", std::process::id()));
+    let partial = path.with_file_name(name);
+    let result = std::fs::File::create(&partial)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&partial, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
