@@ -40,7 +40,6 @@ pub fn server_version(info: &Version) -> ServerVersion {
 pub fn node(node: &Node) -> NodeFacts {
     let info = node.status.as_ref().and_then(|s| s.node_info.as_ref());
     let text = |pick: fn(&objects::NodeSystemInfo) -> &str| info.map(pick).unwrap_or_default();
-    };
     let allocatable = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
     let quantity = |name: &str| {
         allocatable

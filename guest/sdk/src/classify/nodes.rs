@@ -89,7 +89,7 @@ pub fn cluster_architectures(facts: &ClusterFacts) -> String {
         .iter()
         .map(|group| {
             let arch = group.facts.architecture.trim();
-            if arch.is_empty() {
+            if arch.is_empty() || arch == UNKNOWN {
                 UNKNOWN
             } else {
                 ARCHITECTURES
