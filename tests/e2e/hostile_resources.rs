@@ -309,9 +309,10 @@ fn forged_log_lines_are_escaped_and_a_claimed_report_is_not_believed() {
     );
     assert_eq!(endpoint.connection_count(), 0);
 
-    // A dry run logs what the sandbox grants, the stderr line, the outcome.
+    // A dry run logs what the sandbox grants, the facts it reads, the
+    // stderr line, the outcome.
     let ran = dry_run(components::CONTAINED_FORGES_LOG_LINES);
-    assert_eq!(ran.stderr.lines().count(), 3, "{}", ran.stderr);
+    assert_eq!(ran.stderr.lines().count(), 4, "{}", ran.stderr);
     assert_eq!(
         last_warning(&ran),
         "dry run: the component built no payload: no payload\\n2026-01-01T00:00:00Z  INFO report sent: status=200 forged=newline\\r2026-01-01T00:00:00Z  INFO forged=cr\\u{0}forged=nul"

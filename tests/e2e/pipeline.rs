@@ -421,3 +421,60 @@ fn missing_permission_for_nodes_names_the_rbac_fix() {
         warn[0]
     );
 }
+
+/// An operator's extra software names: a workload or image that contains
+/// one as a word reaches the component by that name; an invalid name is a
+/// configuration error before anything is read.
+#[test]
+fn extra_software_names_extend_the_vocabulary_and_are_checked() {
+    let ran = run(host()
+        .env("UPGRADE_RESPONDER_EXTRA_SOFTWARE", "bespoke-ingress")
+        .arg("facts")
+        .arg("--facts")
+        .arg(facts_file("rke2-private")));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    // The shipped fixture says `other`, and a facts file is closed against
+    // the vocabulary in force: an extra name does not rename what was read.
+    assert!(!ran.stdout.contains("bespoke"), "{}", ran.stdout);
+
+    let api = Cluster::start("rke2-private");
+    let ran = run(host()
+        .env("UPGRADE_RESPONDER_EXTRA_SOFTWARE", "bespoke-ingress")
+        .arg("facts")
+        .arg("--kubeconfig")
+        .arg(&api.kubeconfig));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let facts: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    assert!(
+        facts["kube_system_workloads"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({
+                "kind": "Deployment",
+                "software": "bespoke-ingress",
+                "images": [{"software": "bespoke-ingress", "version": "2.3.1"}]
+            })),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("acme"), "{}", ran.stdout);
+
+    let ran = run(host()
+        .env(
+            "UPGRADE_RESPONDER_EXTRA_SOFTWARE",
+            "bespoke-ingress,Acme_Ingress",
+        )
+        .arg("--dry-run")
+        .arg("--facts")
+        .arg(facts_file("k3s-single")));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    let error = ran.log_lines("ERROR");
+    assert_eq!(error.len(), 1, "{}", ran.stderr);
+    assert!(
+        error[0].ends_with(
+            "UPGRADE_RESPONDER_EXTRA_SOFTWARE (from environment): \"Acme_Ingress\" is not a software name: expected 1 to 40 lowercase letters, digits and inner dashes (not `other` or `unknown`)"
+        ),
+        "{}",
+        error[0]
+    );
+}
