@@ -114,7 +114,9 @@ pub fn summarise(
             let context = format!("endpoint={endpoint} component={origin} elapsed_ms={elapsed_ms}");
             // An answer arrived, so the endpoint took the whole request:
             // the report is delivered, whatever the component made of it.
-            let failure = match finished.events.exchange.and_then(|e| e.status) {
+            // A denied later request is what failed: that one was not sent.
+            let answered = finished.events.exchange.and_then(|e| e.status);
+            let failure = match answered.filter(|_| finished.events.denied == 0) {
                 Some(status) => Failure::Unusable(format!(
                     "{}{limit} (status={status} {context})",
                     describe(&error),
