@@ -56,7 +56,9 @@ host)
     export SOURCE_DATE_EPOCH=0
     # cargo auditable embeds the dependency list in the binary (read it with
     # `cargo audit bin` or `rust-audit-info`).
-    cargo auditable build --locked --profile dist --target x86_64-unknown-linux-musl -p upgrade-responder
+    # Without the compiler: the image only ever loads pinned, precompiled
+    # components (README, "No compilation at run time").
+    cargo auditable build --locked --profile dist --target x86_64-unknown-linux-musl -p upgrade-responder --no-default-features
     for leak in "$root" "$cargo_home"; do
         if grep -qaF "$leak" target/x86_64-unknown-linux-musl/dist/upgrade-responder; then
             echo "build.sh: the binary still names $leak: the build is not reproducible" >&2
