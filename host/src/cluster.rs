@@ -112,14 +112,14 @@ pub async fn read(
         access.deadline,
         read_all(access, needed, vocabulary, &mut traffic),
     )
-        .await
-        .unwrap_or_else(|_| {
-            Err(anyhow::anyhow!(
-                "the Kubernetes API did not answer within {} seconds ({})",
-                access.deadline.as_secs(),
-                crate::config::API_DEADLINE
-            ))
-        });
+    .await
+    .unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "the Kubernetes API did not answer within {} seconds ({})",
+            access.deadline.as_secs(),
+            crate::config::API_DEADLINE
+        ))
+    });
     tracing::debug!(
         "api: requests={} pages={} bytes_read={} decoded_bytes={} elapsed_ms={}",
         traffic.requests,

@@ -210,7 +210,11 @@ pub fn parse_quantity(quantity: &str) -> Option<f64> {
 
 /// A kube-system Deployment or DaemonSet (one shape, the same fields),
 /// reduced through the vocabulary.
-pub fn workload_of(kind: WorkloadKind, object: &objects::Workload, vocabulary: &Vocabulary) -> Workload {
+pub fn workload_of(
+    kind: WorkloadKind,
+    object: &objects::Workload,
+    vocabulary: &Vocabulary,
+) -> Workload {
     workload(
         kind,
         object.metadata.name.as_deref(),

@@ -34,11 +34,11 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         exit::CONFIG,
-        "a setting or input file that cannot work (an endpoint that is not an http(s) URL, a missing kubeconfig or facts file, an invalid value shown by `config`): one `ERROR` line names the setting, its value and where it came from",
+        "a setting or input file that cannot work (an endpoint that is not an http(s) URL, a missing kubeconfig or facts file, an invalid value shown by `config`, a malformed `UPGRADE_RESPONDER_COMPONENT_SHA256`, a precompiled component without it): one `ERROR` line names the setting, its value and where it came from",
     ),
     (
         exit::REFUSED,
-        "the component is refused before it runs: not a component, an import the policy does not grant, or no reporter exports; `ERROR component refused:` names each offending import",
+        "the component is refused before it runs: not a component, an import the policy does not grant, or no reporter exports (`ERROR component refused:` names each offending import); or it cannot be trusted or loaded: its sha256 is not the pinned one, it was precompiled for another wasmtime version or engine configuration (recompile it with this host's `compile`), or it is a `.wasm` and this host has no compiler",
     ),
 ];
 
