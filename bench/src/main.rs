@@ -357,8 +357,15 @@ fn host_split(host: &Path, kubeconfig: &Path, scratch: &Path) -> anyhow::Result<
     let mut command = host_command(host, kubeconfig, None);
     command.env("UPGRADE_RESPONDER_LOG_LEVEL", "debug");
     let measured = measure::run(&command, scratch)?;
+    // One line per call; the last is the payload's (`build-payload`).
+    let last_split = measured
+        .stderr
+        .lines()
+        .rev()
+        .find(|line| line.contains("load_ms="))
+        .unwrap_or_default();
     let field = |key: &str| {
-        measured.stderr.split_whitespace().find_map(|word| {
+        last_split.split_whitespace().find_map(|word| {
             word.strip_prefix(key)
                 .map(|v| v.trim_matches(|c: char| c == '"' || c == ','))
                 .map(str::to_string)

@@ -868,6 +868,18 @@ pub enum Call<'a> {
     FactsNeeded(FieldMode),
 }
 
+impl Call<'_> {
+    /// The WIT export this call runs, for the log.
+    fn export_name(&self) -> &'static str {
+        match self {
+            Call::BuildPayload(..) => "build-payload",
+            Call::Report(..) => "report",
+            Call::RequestSchema => "request-schema",
+            Call::FactsNeeded(_) => "facts-needed",
+        }
+    }
+}
+
 /// What the call returned.
 // One value per run, moved once: boxing the large variant buys nothing.
 #[allow(clippy::large_enum_variant)]
@@ -956,6 +968,7 @@ pub async fn call(
     // When the instance was ready: the split of the run's time is logged.
     let mut instantiated: Option<std::time::Instant> = None;
     let call_started = std::time::Instant::now();
+    let export = call.export_name();
     let run = async {
         let reporter =
             Instance::new(checked.contract, &mut store, &checked.component, linker).await?;
@@ -977,7 +990,7 @@ pub async fn call(
     // Epoch interruption does not fire while the guest waits on host I/O, so
     // the whole call is bounded on the host side as well.
     let outcome = tokio::time::timeout(limits.component_deadline + EPOCH_TICK * 10, run).await;
-    log_time_split(&checked.loaded, call_started, instantiated);
+    log_time_split(&checked.loaded, call_started, instantiated, export);
     let events_now = || {
         events
             .lock()
@@ -1032,12 +1045,14 @@ pub async fn call(
     Ok(result)
 }
 
-/// One debug line: where the time of loading and running the component
-/// went (the benchmark reads it). `call_ms` is 0 when instantiation failed.
+/// One debug line per call: where the time of loading and running the
+/// component went, and which export ran (the benchmark reads the last line:
+/// `build-payload` or `report`). `call_ms` is 0 when instantiation failed.
 fn log_time_split(
     loaded: &Provenance,
     started: std::time::Instant,
     instantiated: Option<std::time::Instant>,
+    export: &str,
 ) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let now = std::time::Instant::now();
@@ -1051,7 +1066,7 @@ fn log_time_split(
         "compiled"
     };
     tracing::debug!(
-        "load_ms={:.2} instantiate_ms={:.2} call_ms={:.2} component={form}",
+        "load_ms={:.2} instantiate_ms={:.2} call_ms={:.2} component={form} export={export}",
         ms(loaded.load_time),
         ms(instantiate),
         ms(call)

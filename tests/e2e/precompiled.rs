@@ -57,7 +57,10 @@ fn the_built_in_component_is_precompiled_and_the_time_split_is_logged() {
         .filter_map(|line| line.split_once(" DEBUG ").map(|(_, m)| m.trim_start()))
         .filter(|message| message.starts_with("load_ms="))
         .collect();
-    assert_eq!(split.len(), 1, "{}", ran.stderr);
+    // One line per call: facts-needed first, then the dry run's payload.
+    assert_eq!(split.len(), 2, "{}", ran.stderr);
+    assert!(split[0].ends_with(" export=facts-needed"), "{}", split[0]);
+    let split = [split[1]];
     let words: Vec<(&str, &str)> = split[0]
         .split(' ')
         .map(|word| word.split_once('=').unwrap())
@@ -65,7 +68,13 @@ fn the_built_in_component_is_precompiled_and_the_time_split_is_logged() {
     let keys: Vec<&str> = words.iter().map(|(key, _)| *key).collect();
     assert_eq!(
         keys,
-        ["load_ms", "instantiate_ms", "call_ms", "component"],
+        [
+            "load_ms",
+            "instantiate_ms",
+            "call_ms",
+            "component",
+            "export"
+        ],
         "{}",
         split[0]
     );
@@ -73,6 +82,7 @@ fn the_built_in_component_is_precompiled_and_the_time_split_is_logged() {
         assert!(value.parse::<f64>().is_ok(), "{key}={value}");
     }
     assert_eq!(words[3].1, "precompiled");
+    assert_eq!(words[4].1, "build-payload");
 }
 
 #[test]
