@@ -346,27 +346,11 @@ fn compile(_engine: &Engine, _bytes: &[u8]) -> wasmtime::Result<Component> {
 /// runs.
 pub fn check(engine: &Engine, candidate: Candidate) -> Result<Checked, Refused> {
     let origin = candidate.origin.clone();
-    let Loaded {
-        component,
-        provenance,
-    } = load(engine, candidate)?;
-    let shape = Shape::of(engine, &component);
-    if let Some(reason) = shape.refusal() {
-        return Err(Refused::Component(format!(
-            "{origin} does not fit the reporter world: {reason}"
-        )));
-    }
-    let contract = shape.contract;
-    Ok(Checked {
-        component,
-        shape,
-        contract,
-        loaded: provenance,
-    })
+    check_loaded(engine, load(engine, candidate)?, &origin)
 }
 
-/// A component `inspect` loaded itself (to show its shape even when it is
-/// refused), checked against the policy.
+/// A loaded component checked against the policy (`inspect` loads it
+/// itself, to show its shape even when it is refused).
 pub fn check_loaded(engine: &Engine, loaded: Loaded, origin: &str) -> Result<Checked, Refused> {
     let Loaded {
         component,
