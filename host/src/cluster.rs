@@ -88,7 +88,7 @@ async fn client(access: &Access) -> anyhow::Result<Client> {
     // A response is read whole before it is parsed: bound it, so a gigantic
     // page (or a server that never stops sending) ends the read, not the
     // process. Responses arrive gzipped (see `get`): this bounds what came
-    // over the wire; `Decoded` bounds what it inflates to.
+    // over the wire; `inflate` bounds what it inflates to.
     let limited = MapResponseBodyLayer::new(|body| Limited::new(body, MAX_RESPONSE_BYTES));
     Ok(builder.with_layer(&limited).build())
 }
@@ -290,13 +290,16 @@ enum Failure {
 }
 
 /// One GET, asking for gzip as kubectl and client-go do (the API server
-/// compresses answers above 128 KiB for clients that ask), parsed straight
-/// from the inflating stream into `T`: the decoded page is never held
-/// whole, and only `T`'s fields are kept.
+/// compresses answers above 128 KiB for clients that ask), inflated into
+/// one buffer and parsed from it into `T`, keeping only `T`'s fields.
+///
+/// One page is held decoded at a time (about 1.4 MB at the default 200
+/// nodes a page), and dropped before the next is asked for: parsing from a
+/// buffer takes half the CPU of parsing from the inflating stream (serde
+/// reads a stream byte by byte), for a bounded cost in memory.
 ///
 /// kube's `gzip` feature is not used: it inflates inside kube's own stack,
-/// where the compressed size can no longer be counted, and collects the
-/// whole decoded answer before parsing.
+/// where the compressed size can no longer be counted.
 async fn get<T: DeserializeOwned>(
     client: &Client,
     request: http::Request<Vec<u8>>,
@@ -317,73 +320,46 @@ async fn get<T: DeserializeOwned>(
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
     let wire = body.collect().await.map_err(Failure::Kube)?.to_bytes();
     traffic.bytes_read += wire.len() as u64;
-    let mut decoded = Decoded::new(&wire, gzip);
-    let result = if parts.status.is_client_error() || parts.status.is_server_error() {
-        Err(status_failure(parts.status, &mut decoded))
+    let decoded = if gzip {
+        std::borrow::Cow::Owned(inflate(&wire)?)
     } else {
-        serde_json::from_reader(std::io::BufReader::with_capacity(64 << 10, &mut decoded))
-            .map_err(|error| decoded.failure(error))
+        std::borrow::Cow::Borrowed(&wire[..])
     };
-    traffic.decoded_bytes += decoded.bytes;
-    result
+    traffic.decoded_bytes += decoded.len() as u64;
+    if parts.status.is_client_error() || parts.status.is_server_error() {
+        return Err(status_failure(parts.status, &decoded));
+    }
+    serde_json::from_slice(&decoded).map_err(Failure::Undecodable)
+}
+
+/// A gzipped answer, inflated, bounded by [`MAX_RESPONSE_BYTES`].
+fn inflate(wire: &[u8]) -> Result<Vec<u8>, Failure> {
+    // The gzip trailer's last four bytes are the decoded size (mod 4 GiB):
+    // sized once, the buffer is not regrown (and copied) as it fills.
+    let stated = wire
+        .last_chunk::<4>()
+        .map_or(0, |size| u32::from_le_bytes(*size) as usize);
+    let mut decoded = Vec::with_capacity(stated.min(MAX_RESPONSE_BYTES) + 1);
+    flate2::read::GzDecoder::new(wire)
+        .take(MAX_RESPONSE_BYTES as u64 + 1)
+        .read_to_end(&mut decoded)
+        .map_err(|error| Failure::Undecodable(serde_json::Error::io(error)))?;
+    if decoded.len() > MAX_RESPONSE_BYTES {
+        return Err(Failure::TooLarge);
+    }
+    Ok(decoded)
 }
 
 /// An error answer as the API's Status, as kube reads one: the Status
 /// object when the body is one, else its text under the HTTP code (a
 /// proxy's page, the rate limiter's plain text).
-fn status_failure(code: http::StatusCode, decoded: &mut Decoded) -> Failure {
-    let mut body = Vec::new();
-    if let Err(error) = decoded.read_to_end(&mut body) {
-        return decoded.failure(serde_json::Error::io(error));
-    }
-    let text = String::from_utf8_lossy(&body);
+fn status_failure(code: http::StatusCode, body: &[u8]) -> Failure {
+    let text = String::from_utf8_lossy(body);
     let status = serde_json::from_str::<kube::core::Status>(&text).unwrap_or_else(|_| {
         kube::core::Status::failure(text.trim(), "Failed to parse error data")
             .with_code(code.as_u16())
     });
     Failure::Kube(kube::Error::Api(status.boxed()))
-}
-
-/// An answer's bytes, inflated if gzipped, counted and bounded.
-struct Decoded<'a> {
-    inner: Box<dyn std::io::Read + 'a>,
-    bytes: u64,
-    over: bool,
-}
-
-impl<'a> Decoded<'a> {
-    fn new(wire: &'a [u8], gzip: bool) -> Decoded<'a> {
-        let inner: Box<dyn std::io::Read + 'a> = if gzip {
-            Box::new(flate2::read::GzDecoder::new(wire))
-        } else {
-            Box::new(wire)
-        };
-        Decoded {
-            inner,
-            bytes: 0,
-            over: false,
-        }
-    }
-
-    fn failure(&self, error: serde_json::Error) -> Failure {
-        if self.over {
-            Failure::TooLarge
-        } else {
-            Failure::Undecodable(error)
-        }
-    }
-}
-
-impl std::io::Read for Decoded<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        if self.bytes > MAX_RESPONSE_BYTES as u64 {
-            self.over = true;
-            return Err(std::io::Error::other("the answer is too large"));
-        }
-        Ok(n)
-    }
 }
 
 /// An API error with the request it came from, and what to do about a 401
