@@ -6,7 +6,8 @@
 # (/var/lib/rancher/k3s/agent/images/).
 #
 #   deploy/image/build.sh                          the host image
-#   deploy/image/build.sh component FILE.wasm NAME  a component image (FROM scratch, one .wasm)
+#   deploy/image/build.sh component FILE.wasm NAME  a component image (FROM scratch, the
+#                                                   component precompiled for the host)
 #
 # Needs (Debian 12): buildah, musl-tools, ca-certificates, rustup; installs
 # cargo-auditable and cargo-cyclonedx with cargo when they are missing.
@@ -92,7 +93,18 @@ PY
 component)
     wasm=${2:?usage: build.sh component FILE.wasm NAME}
     name=${3:?usage: build.sh component FILE.wasm NAME}
-    install -m 0644 "$wasm" "$context/reporter.wasm"
+    [ -f "$wasm" ] || { echo "build.sh: $wasm: no such file" >&2; exit 1; }
+    # The shipped host has no compiler: the image carries the component
+    # precompiled for this host version's engine, by this checkout's
+    # compiler build (`upgrade-responder compile` judges it first, as a run
+    # would). A file already precompiled is taken as it is.
+    if [ "$(head -c 4 "$wasm" | od -An -tx1 | tr -d ' \n')" = 0061736d ]; then
+        cargo build --locked --release -p upgrade-responder
+        target/release/upgrade-responder compile "$wasm" -o "$context/reporter.wasm" >/dev/null
+    else
+        install -m 0644 "$wasm" "$context/reporter.wasm"
+    fi
+    pin=$(sha256sum "$context/reporter.wasm" | cut -d' ' -f1)
     containerfile=$root/deploy/image/Containerfile.component
     image=${IMAGE_REPO:-docker.io/rancher/k3s-upgrade-responder-component}-$name:$tag
     ;;
@@ -141,6 +153,9 @@ json.dump({
 PY
     echo "sbom:       $out/upgrade-responder.cdx.json"
     echo "provenance: $out/upgrade-responder.provenance.json"
+fi
+if [ "$kind" = component ]; then
+    echo "pin:        UPGRADE_RESPONDER_COMPONENT_SHA256=$pin (chart: component.sha256); the file is /reporter.wasm, precompiled"
 fi
 echo "image:      $image"
 echo "digest:     $(cat "$out/$name.digest") (OCI manifest, $out/$name.oci)"

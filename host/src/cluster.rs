@@ -43,7 +43,6 @@ pub struct Access {
 pub struct Read {
     pub facts: ClusterFacts,
     pub warnings: Vec<String>,
-    pub requests: u32,
 }
 
 /// What the reads cost, for the debug log. Counts and sizes only: never a
@@ -140,14 +139,14 @@ async fn read_all(
     let client = client(access).await?;
     let mut warnings = Vec::new();
 
-    let version: objects::Version = get(&client, plain_get("/version")?, traffic)
+    let version: objects::Version = get(&client, plain_get("/version")?, traffic, &mut Vec::new())
         .await
         .map_err(|e| explain(e, "GET /version"))?;
 
     let namespace = kube::core::Request::new("/api/v1/namespaces")
         .get("kube-system", &Default::default())
         .context("cannot build the namespace request")?;
-    let kube_system: objects::Namespace = get(&client, namespace, traffic)
+    let kube_system: objects::Namespace = get(&client, namespace, traffic, &mut Vec::new())
         .await
         .map_err(|e| explain(e, "get namespace kube-system"))?;
     let cluster_uuid = kube_system.metadata.uid.unwrap_or_default();
@@ -218,7 +217,6 @@ async fn read_all(
             unread_workloads: unread,
         },
         warnings,
-        requests: traffic.requests,
     })
 }
 
@@ -246,11 +244,15 @@ async fn each_page<T: DeserializeOwned>(
     let mut pages = 0;
     let mut items = 0;
     let mut seen = std::collections::HashSet::new();
+    // One buffer for every page: a fresh one per page would be mapped and
+    // unmapped by the allocator each time (musl's does), faulting in its
+    // pages again.
+    let mut inflated = Vec::new();
     loop {
         let request = list
             .list(&params)
             .with_context(|| format!("cannot build the request: {what}"))?;
-        let page: List<T> = get(client, request, traffic)
+        let page: List<T> = get(client, request, traffic, &mut inflated)
             .await
             .map_err(|e| explain(e, what))?;
         pages += 1;
@@ -304,6 +306,7 @@ async fn get<T: DeserializeOwned>(
     client: &Client,
     request: http::Request<Vec<u8>>,
     traffic: &mut Traffic,
+    inflated: &mut Vec<u8>,
 ) -> Result<T, Failure> {
     let (mut parts, body) = request.into_parts();
     parts.headers.insert(
@@ -320,34 +323,37 @@ async fn get<T: DeserializeOwned>(
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
     let wire = body.collect().await.map_err(Failure::Kube)?.to_bytes();
     traffic.bytes_read += wire.len() as u64;
-    let decoded = if gzip {
-        std::borrow::Cow::Owned(inflate(&wire)?)
+    let decoded: &[u8] = if gzip {
+        inflate(&wire, inflated)?;
+        inflated
     } else {
-        std::borrow::Cow::Borrowed(&wire[..])
+        &wire
     };
     traffic.decoded_bytes += decoded.len() as u64;
     if parts.status.is_client_error() || parts.status.is_server_error() {
-        return Err(status_failure(parts.status, &decoded));
+        return Err(status_failure(parts.status, decoded));
     }
-    serde_json::from_slice(&decoded).map_err(Failure::Undecodable)
+    serde_json::from_slice(decoded).map_err(Failure::Undecodable)
 }
 
-/// A gzipped answer, inflated, bounded by [`MAX_RESPONSE_BYTES`].
-fn inflate(wire: &[u8]) -> Result<Vec<u8>, Failure> {
+/// A gzipped answer, inflated into `decoded` (emptied first), bounded by
+/// [`MAX_RESPONSE_BYTES`].
+fn inflate(wire: &[u8], decoded: &mut Vec<u8>) -> Result<(), Failure> {
     // The gzip trailer's last four bytes are the decoded size (mod 4 GiB):
     // sized once, the buffer is not regrown (and copied) as it fills.
     let stated = wire
         .last_chunk::<4>()
         .map_or(0, |size| u32::from_le_bytes(*size) as usize);
-    let mut decoded = Vec::with_capacity(stated.min(MAX_RESPONSE_BYTES) + 1);
+    decoded.clear();
+    decoded.reserve(stated.min(MAX_RESPONSE_BYTES) + 1);
     flate2::read::GzDecoder::new(wire)
         .take(MAX_RESPONSE_BYTES as u64 + 1)
-        .read_to_end(&mut decoded)
+        .read_to_end(decoded)
         .map_err(|error| Failure::Undecodable(serde_json::Error::io(error)))?;
     if decoded.len() > MAX_RESPONSE_BYTES {
         return Err(Failure::TooLarge);
     }
-    Ok(decoded)
+    Ok(())
 }
 
 /// An error answer as the API's Status, as kube reads one: the Status

@@ -19,10 +19,8 @@ use crate::bindings::{
     ClusterFacts, FactKinds, GpuResource, GpuVendor, NodeFacts, NodeGroup, NodeRole, ServerVersion,
     Workload, WorkloadImage, WorkloadKind, v0_2,
 };
-use crate::objects::{self, Node, NodeArgs, PodSpec, Version};
+use crate::objects::{self, Node, NodeArgs, PodSpec, ROLE_LABEL_PREFIX, Version};
 use crate::vocabulary::{self, OTHER, UNKNOWN, Vocabulary};
-
-const ROLE_LABEL_PREFIX: &str = "node-role.kubernetes.io/";
 
 /// The most nodes a facts file may describe, all groups together: a
 /// component built against an older contract receives one record per node.

@@ -237,6 +237,15 @@ pub struct Loaded {
 /// loading runs on its own thread under the policy's load deadline (a
 /// compile still running then is abandoned; it ends with the process).
 pub fn load(engine: &Engine, candidate: Candidate) -> Result<Loaded, Refused> {
+    load_within(engine, candidate, policy::HOST_BUDGET.load_deadline)
+}
+
+/// [`load`] with the deadline given: tests pass one no compile can meet.
+fn load_within(
+    engine: &Engine,
+    candidate: Candidate,
+    deadline: Duration,
+) -> Result<Loaded, Refused> {
     let started = std::time::Instant::now();
     let Candidate { bytes, origin, pin } = candidate;
     let budget = &policy::HOST_BUDGET;
@@ -301,7 +310,7 @@ pub fn load(engine: &Engine, candidate: Candidate) -> Result<Loaded, Refused> {
             let _ = done.send(loaded);
         })
         .map_err(|e| Refused::Component(format!("cannot start loading {origin}: {e}")))?;
-    let component = match result.recv_timeout(budget.load_deadline) {
+    let component = match result.recv_timeout(deadline) {
         Ok(Ok(component)) => component,
         Ok(Err(error)) if form == trust::Form::Precompiled => {
             return Err(Refused::Component(format!(
@@ -316,8 +325,8 @@ pub fn load(engine: &Engine, candidate: Candidate) -> Result<Loaded, Refused> {
         }
         Err(_) => {
             return Err(Refused::Component(format!(
-                "{origin} did not load within the load deadline ({} s)",
-                budget.load_deadline.as_secs()
+                "{origin} did not load within the load deadline ({} ms): it is too large or too complex to compile here; precompile it with `upgrade-responder compile`",
+                deadline.as_millis()
             )));
         }
     };
@@ -346,21 +355,30 @@ fn compile(_engine: &Engine, _bytes: &[u8]) -> wasmtime::Result<Component> {
 /// runs.
 pub fn check(engine: &Engine, candidate: Candidate) -> Result<Checked, Refused> {
     let origin = candidate.origin.clone();
-    check_loaded(engine, load(engine, candidate)?, &origin)
+    check_loaded(engine, load(engine, candidate)?).map_err(|unfit| {
+        Refused::Component(format!(
+            "{origin} does not fit the reporter world: {}",
+            unfit.reason
+        ))
+    })
 }
 
-/// A loaded component checked against the policy (`inspect` loads it
-/// itself, to show its shape even when it is refused).
-pub fn check_loaded(engine: &Engine, loaded: Loaded, origin: &str) -> Result<Checked, Refused> {
+/// A loaded component that does not fit the reporter world, with its shape
+/// (`inspect` prints it either way).
+pub struct Unfit {
+    pub shape: Shape,
+    pub reason: String,
+}
+
+/// A loaded component checked against the policy.
+pub fn check_loaded(engine: &Engine, loaded: Loaded) -> Result<Checked, Unfit> {
     let Loaded {
         component,
         provenance,
     } = loaded;
     let shape = Shape::of(engine, &component);
     if let Some(reason) = shape.refusal() {
-        return Err(Refused::Component(format!(
-            "{origin} does not fit the reporter world: {reason}"
-        )));
+        return Err(Unfit { shape, reason });
     }
     let contract = shape.contract;
     Ok(Checked {
@@ -892,6 +910,32 @@ pub struct Stopped {
     pub stderr: String,
 }
 
+/// The kinds of facts the component reads in `mode`: its `facts-needed`
+/// answer, from a store of its own that is dropped at once, so nothing of
+/// the component is held while the cluster is read. A component older than
+/// contract 0.3.0 declares none and gets every kind, without being
+/// instantiated for it. The outer error is the host's; `Stopped` is the
+/// component's.
+pub async fn facts_needed(
+    engine: &Engine,
+    linker: &Linker<RunState>,
+    checked: &Checked,
+    limits: &Limits,
+    mode: FieldMode,
+) -> anyhow::Result<Result<FactKinds, Stopped>> {
+    if checked.contract != Contract::Current {
+        return Ok(Ok(FactKinds::all()));
+    }
+    match call(engine, linker, checked, limits, Call::FactsNeeded(mode)).await? {
+        Ok(Finished {
+            returned: Returned::FactsNeeded(kinds),
+            ..
+        }) => Ok(Ok(kinds)),
+        Ok(_) => anyhow::bail!("the component answered facts-needed with another export's value"),
+        Err(stopped) => Ok(Err(stopped)),
+    }
+}
+
 /// Instantiates the component in a fresh store and makes one call.
 pub async fn call(
     engine: &Engine,
@@ -1242,6 +1286,29 @@ mod tests {
                 .func_wrap(&format!("{interface}@{version}"), |_, (): ()| Ok(()))
                 .is_err()
         })
+    }
+
+    /// A load still running at the deadline is abandoned with its own
+    /// refusal. Compiling the K3s component takes hundreds of milliseconds:
+    /// a deadline of one millisecond is always missed, on any machine.
+    #[cfg(feature = "compiler")]
+    #[test]
+    fn a_load_past_its_deadline_is_refused() {
+        let engine = engine().unwrap();
+        let candidate = Candidate {
+            bytes: std::borrow::Cow::Borrowed(component_artifacts::K3S_REPORTER),
+            origin: "slow.wasm".to_string(),
+            pin: None,
+        };
+        let Err(Refused::Component(message)) =
+            load_within(&engine, candidate, Duration::from_millis(1))
+        else {
+            panic!("a compile of the K3s component finished within 1 ms");
+        };
+        assert_eq!(
+            message,
+            "slow.wasm did not load within the load deadline (1 ms): it is too large or too complex to compile here; precompile it with `upgrade-responder compile`"
+        );
     }
 
     /// The linker and the policy agree: it defines every allowed interface

@@ -11,7 +11,7 @@ use crate::config::{self, Values};
 use crate::facts;
 use crate::failure::{Failure, exit};
 use crate::policy::Limits;
-use crate::sandbox::{self, Call, Checked, Refused, Returned};
+use crate::sandbox::{self, Checked, Refused};
 use crate::trust::{self, Form, Pin, PinSource, Sha256};
 
 pub fn inspect(path: &Path, values: &Values) -> u8 {
@@ -52,7 +52,11 @@ pub fn inspect(path: &Path, values: &Values) -> u8 {
             };
         }
     };
-    let shape = sandbox::Shape::of(&engine, &loaded.component);
+    let checked = sandbox::check_loaded(&engine, loaded);
+    let shape = match &checked {
+        Ok(checked) => &checked.shape,
+        Err(sandbox::Unfit { shape, .. }) => shape,
+    };
     println!("imports:");
     for import in &shape.imports {
         let verdict = if import.granted { "granted" } else { "REFUSED" };
@@ -62,15 +66,10 @@ pub fn inspect(path: &Path, values: &Values) -> u8 {
     for export in &shape.exports {
         println!("  {export}");
     }
-    if let Some(reason) = shape.refusal() {
-        println!("verdict: refused: {reason}");
-        return exit::REFUSED;
-    }
-    let origin = path.display().to_string();
-    let checked = match sandbox::check_loaded(&engine, loaded, &origin) {
+    let checked = match checked {
         Ok(checked) => checked,
-        Err(refused) => {
-            println!("verdict: refused: {refused}");
+        Err(unfit) => {
+            println!("verdict: refused: {}", unfit.reason);
             return exit::REFUSED;
         }
     };
@@ -103,29 +102,22 @@ fn facts_read(engine: &wasmtime::Engine, checked: &Checked) -> Result<Vec<String
     });
     let mut lines = Vec::new();
     for mode in [FieldMode::Minimal, FieldMode::Standard] {
-        let returned = runtime
-            .block_on(sandbox::call(
+        let name = super::run::mode_name(mode);
+        let kinds = runtime
+            .block_on(sandbox::facts_needed(
                 engine,
                 &linker,
                 checked,
                 &Limits::default(),
-                Call::FactsNeeded(mode),
+                mode,
             ))
-            .map_err(|e| format!("cannot run the component: {e:#}"))?;
-        let name = super::run::mode_name(mode);
-        match returned {
-            Ok(finished) => match finished.returned {
-                Returned::FactsNeeded(kinds) => lines.push(format!(
-                    "{name}: reads {}{}",
-                    facts::kinds_text(kinds),
-                    older.as_deref().unwrap_or_default()
-                )),
-                _ => return Err(format!("facts-needed({name}) answered something else")),
-            },
-            Err(stopped) => {
-                return Err(format!("facts-needed({name}) stopped: {}", stopped.reason));
-            }
-        }
+            .map_err(|e| format!("cannot run the component: {e:#}"))?
+            .map_err(|stopped| format!("facts-needed({name}) stopped: {}", stopped.reason))?;
+        lines.push(format!(
+            "{name}: reads {}{}",
+            facts::kinds_text(kinds),
+            older.as_deref().unwrap_or_default()
+        ));
     }
     Ok(lines)
 }

@@ -18,10 +18,9 @@ use wasmtime::component::Linker;
 
 use crate::bindings::{ClusterFacts, FactKinds, FieldMode, Settings};
 use crate::config::{self, Config, Values};
-use crate::contract::Contract;
 use crate::failure::{Failure, exit};
 use crate::outcome::{self, Summary};
-use crate::sandbox::{self, Call, Checked, Finished, Returned, RunState};
+use crate::sandbox::{self, Call, Checked, RunState};
 use crate::{cluster, facts, transport, trust};
 
 /// Runs one report and returns the exit code.
@@ -202,11 +201,24 @@ async fn facts_needed(
     started: Instant,
 ) -> Result<FactKinds, Failure> {
     let mode = config.field_mode;
-    let needed = if component.checked.shape.contract == Contract::Current {
-        ask_facts_needed(component, config, started).await?
-    } else {
-        FactKinds::all()
-    };
+    let needed = sandbox::facts_needed(
+        &component.engine,
+        &component.linker,
+        &component.checked,
+        &config.limits,
+        mode,
+    )
+    .await
+    .context("cannot run the component")
+    .map_err(Failure::Internal)?
+    .map_err(|stopped| {
+        Failure::NotReported(format!(
+            "component stopped: {} (component={} elapsed_ms={})",
+            stopped.reason,
+            component.origin,
+            started.elapsed().as_millis()
+        ))
+    })?;
     let line = format!(
         "facts needed: {}: reads {}",
         mode_name(mode),
@@ -218,42 +230,6 @@ async fn facts_needed(
         tracing::debug!("{line}");
     }
     Ok(needed)
-}
-
-/// The `facts-needed` call; a component that stops is reported like one
-/// that stops in its report.
-async fn ask_facts_needed(
-    component: &Loaded,
-    config: &Config,
-    started: Instant,
-) -> Result<FactKinds, Failure> {
-    let mode = config.field_mode;
-    let returned = sandbox::call(
-        &component.engine,
-        &component.linker,
-        &component.checked,
-        &config.limits,
-        Call::FactsNeeded(mode),
-    )
-    .await
-    .context("cannot run the component")
-    .map_err(Failure::Internal)?;
-    match returned {
-        Ok(Finished {
-            returned: Returned::FactsNeeded(needed),
-            ..
-        }) => Ok(needed),
-        Ok(_) => Err(Failure::Internal(anyhow::anyhow!(
-            "{} answered facts-needed with something else",
-            component.origin
-        ))),
-        Err(stopped) => Err(Failure::NotReported(format!(
-            "component stopped: {} (component={} elapsed_ms={})",
-            stopped.reason,
-            component.origin,
-            started.elapsed().as_millis()
-        ))),
-    }
 }
 
 /// The facts of the `needed` kinds: from a fixture file (an operator's
@@ -292,7 +268,6 @@ pub(crate) async fn read_cluster(
     for warning in &read.warnings {
         tracing::warn!("{warning}");
     }
-    tracing::debug!("read the cluster facts in {} API requests", read.requests);
     Ok(read.facts)
 }
 
