@@ -310,7 +310,7 @@ pub fn cases() -> Vec<Case> {
             fault: "GET /version answers JSON of the wrong shape",
             setup: || Setup::fault("/version", ApiFault::WrongShape),
             expect: Expect::NoReport(
-                r#"report not sent: cannot read the cluster facts: Kubernetes API request failed: GET /version: the answer is not the Kubernetes JSON expected: a field has the wrong type at line 1 column 83 (elapsed_ms=N)"#,
+                r#"report not sent: cannot read the cluster facts: Kubernetes API request failed: GET /version: the answer is not the Kubernetes JSON expected: a field has the wrong type at line 1 column 82 (elapsed_ms=N)"#,
             ),
         },
         Case {

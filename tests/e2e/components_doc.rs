@@ -46,6 +46,17 @@ fn map_path(word: &str) -> String {
     artifact(word).map_or_else(|| word.to_string(), str::to_string)
 }
 
+/// The precompiled artefact a document path stands for: `compile`'s output
+/// in the working directory (`./example-reporter.cwasm`). The build
+/// precompiled the same `.wasm` with the same engine, and compiling is
+/// deterministic, so its artefact is that file.
+fn precompiled(path: &str) -> Option<&'static str> {
+    match path.trim_start_matches("./") {
+        "example-reporter.cwasm" => Some(component_artifacts::EXAMPLE_REPORTER_CWASM_PATH),
+        _ => None,
+    }
+}
+
 /// What the commands printed, to check the payloads the document shows.
 #[derive(Default)]
 struct Printed(Vec<String>);
@@ -155,6 +166,13 @@ fn exercise_host(line: &CommandLine, text: &str, printed: &mut Printed) {
             .lines()
             .find_map(|l| l.strip_prefix("pin it: UPGRADE_RESPONDER_COMPONENT_SHA256="))
             .unwrap_or_else(|| panic!("{text}: no pin printed: {}", ran.stdout));
+        if line.words[2].ends_with("/example-reporter.wasm") {
+            assert_eq!(
+                pin,
+                component_artifacts::EXAMPLE_REPORTER_CWASM_SHA256,
+                "{text}: `compile` and the build's precompilation of one .wasm must give one artefact (the image recipe relies on it)"
+            );
+        }
         let output = compiled.path().join(flag_value(&line.words, "-o").unwrap());
         let from_artefact = run(host()
             .current_dir(workspace())
@@ -209,9 +227,13 @@ fn exercise_image_build(line: &CommandLine, text: &str, recipes: &[&Block]) {
         let ["COPY", source, destination] = parts[..] else {
             panic!("{DOC}: the one-file image holds one file: {instruction}");
         };
-        let source = map_path(&format!("{context}/{source}"));
+        let source = precompiled(&format!("{context}/{source}")).unwrap_or_else(|| {
+            panic!(
+                "{DOC}: the image recipe copies {source}, not the .cwasm the compile command wrote"
+            )
+        });
         let destination = root.path().join(destination.trim_start_matches('/'));
-        std::fs::copy(workspace().join(source), &destination).unwrap();
+        std::fs::copy(source, &destination).unwrap();
         copied.push(destination);
     }
     let [component] = &copied[..] else {
@@ -225,6 +247,10 @@ fn exercise_image_build(line: &CommandLine, text: &str, recipes: &[&Block]) {
     let ran = run(host()
         .current_dir(workspace())
         .env("UPGRADE_RESPONDER_COMPONENT", component)
+        .env(
+            "UPGRADE_RESPONDER_COMPONENT_SHA256",
+            component_artifacts::EXAMPLE_REPORTER_CWASM_SHA256,
+        )
         .arg("--dry-run")
         .arg("--facts")
         .arg("tests/fixtures/facts/k3s-ha.json"));
