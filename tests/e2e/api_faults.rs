@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use ur_test_support::{ApiFault, ApiOptions, ApiServer, Rule};
 
-use crate::common::{Ran, TempDir, cluster_dir, host, run};
+use crate::common::{Ran, TempDir, closed_port, cluster_dir, host, run};
 
 /// Generous: the host compiles the component first, and CI machines are shared.
 const QUICK: Duration = Duration::from_secs(30);
@@ -83,12 +83,6 @@ pub struct Case {
 
 const NODES: &str = "/api/v1/nodes";
 const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/kube-system/deployments";
-
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
 
 /// Every permission the host uses but the one `without` names.
 fn all_rules_but(without: &str) -> Vec<Rule> {

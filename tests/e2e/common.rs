@@ -20,6 +20,12 @@ pub fn all_clusters() -> impl Iterator<Item = &'static str> {
     CLUSTERS.into_iter().chain(TRAP_CLUSTERS)
 }
 
+/// A loopback port nothing listens on: bound, then released.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }

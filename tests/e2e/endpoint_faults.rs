@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use ur_test_support::{Behaviour, Responder, ServedCertificate};
 
-use crate::common::{Ran, TempDir, facts_file, host, run};
+use crate::common::{Ran, TempDir, closed_port, facts_file, host, run};
 
 /// Generous: the host compiles the component first, and CI machines are shared.
 const QUICK: Duration = Duration::from_secs(20);
@@ -145,12 +145,6 @@ pub fn cases() -> Vec<Case> {
             warning: r#"report not sent: component stopped: deadline (2000 ms) passed while the component waited (component=built-in k3s-reporter elapsed_ms=N)"#,
         },
     ]
-}
-
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
 }
 
 /// Reports the k3s-ha fixture facts to the case's endpoint.

@@ -5,13 +5,7 @@ use std::time::Duration;
 
 use ur_test_support::{Behaviour, Responder, components};
 
-use crate::common::{facts_file, host, run};
-
-/// A loopback port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
+use crate::common::{closed_port, facts_file, host, run};
 
 #[test]
 fn an_unreachable_endpoint_ends_in_a_warning_and_exit_0() {
