@@ -150,18 +150,37 @@ fn roles(labels: Option<&BTreeMap<String, String>>) -> Vec<NodeRole> {
 fn gpus(allocatable: &BTreeMap<String, String>) -> Vec<GpuResource> {
     let mut counts: BTreeMap<GpuVendor, u64> = BTreeMap::new();
     for (name, amount) in allocatable {
-        let vendor = match name.as_str() {
-            "nvidia.com/gpu" => GpuVendor::Nvidia,
-            "amd.com/gpu" => GpuVendor::Amd,
-            n if n.starts_with("gpu.intel.com/") => GpuVendor::Intel,
-            n if n.to_ascii_lowercase().contains("gpu") => GpuVendor::Other,
-            _ => continue,
+        let Some(vendor) = gpu_vendor(name) else {
+            continue;
         };
         let count = parse_quantity(amount).map_or(0, |n| n.max(0.0).round() as u64);
         let total = counts.entry(vendor).or_default();
         *total = total.saturating_add(count);
     }
     gpu_list(counts)
+}
+
+/// The GPU vendor an allocatable resource names, if it names a GPU.
+fn gpu_vendor(name: &str) -> Option<GpuVendor> {
+    match name {
+        "nvidia.com/gpu" => Some(GpuVendor::Nvidia),
+        "amd.com/gpu" => Some(GpuVendor::Amd),
+        n if n.starts_with("gpu.intel.com/") => Some(GpuVendor::Intel),
+        n if n
+            .as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"gpu")) =>
+        {
+            Some(GpuVendor::Other)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a node's facts use this allocatable resource: the parser keeps
+/// only these (`objects.rs`).
+pub(crate) fn uses_resource(name: &str) -> bool {
+    name == "cpu" || name == "memory" || gpu_vendor(name).is_some()
 }
 
 /// GPU counts as the sorted list the record holds, without zero counts.

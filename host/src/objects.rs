@@ -148,18 +148,12 @@ fn role_labels<'de, D: Deserializer<'de>>(
     filtered_map(deserializer, |key| key.starts_with(ROLE_LABEL_PREFIX))
 }
 
-/// Allocatable resources, keeping only those the facts use.
+/// Allocatable resources, keeping only those the facts use
+/// ([`crate::facts::uses_resource`]).
 fn fact_resources<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<BTreeMap<String, String>>, D::Error> {
-    filtered_map(deserializer, |key| {
-        key == "cpu"
-            || key == "memory"
-            || key
-                .as_bytes()
-                .windows(3)
-                .any(|w| w.eq_ignore_ascii_case(b"gpu"))
-    })
+    filtered_map(deserializer, crate::facts::uses_resource)
 }
 
 /// A JSON object of strings (or `null`), keeping the entries whose key
@@ -307,8 +301,8 @@ mod tests {
         .unwrap();
         assert!(bare.metadata.labels.is_none());
         assert!(bare.status.unwrap().allocatable.is_none());
-        let wrong = serde_json::from_str::<Node>(r#"{"metadata": {"labels": {"a": 1}}}"#);
-        assert!(wrong.is_ok(), "a skipped label's value is not read");
+        let skipped = serde_json::from_str::<Node>(r#"{"metadata": {"labels": {"a": 1}}}"#);
+        assert!(skipped.is_ok(), "a skipped label's value is not read");
         let wrong = serde_json::from_str::<Node>(
             r#"{"metadata": {"labels": {"node-role.kubernetes.io/worker": 1}}}"#,
         );

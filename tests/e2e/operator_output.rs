@@ -194,42 +194,41 @@ fn a_report_the_endpoint_received_is_never_called_not_sent() {
 
 #[test]
 fn an_endpoint_timeout_names_its_setting() {
-    let responder = Responder::start(Behaviour::Hang).unwrap();
-    let ran = run(host()
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--endpoint")
-        .arg(responder.url())
-        .env("UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS", "1"));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    let warn = ran.log_lines("WARN");
-    assert_eq!(warn.len(), 1, "{}", ran.stderr);
+    // The run's one warning, with `setting` at 1 s: exit 0 all the same.
+    let warning_with = |behaviour: Behaviour, setting: &str| -> String {
+        let responder = Responder::start(behaviour).unwrap();
+        let ran = run(host()
+            .arg("--facts")
+            .arg(facts_file("k3s-single"))
+            .arg("--endpoint")
+            .arg(responder.url())
+            .env(setting, "1"));
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        let warn = ran.log_lines("WARN");
+        assert_eq!(warn.len(), 1, "{}", ran.stderr);
+        warn[0].to_string()
+    };
+    let warning = warning_with(
+        Behaviour::Hang,
+        "UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS",
+    );
     assert!(
-        warn[0].contains(
+        warning.contains(
             "report not sent: request failed: timed out waiting for the answer (ConnectionReadTimeout) [the endpoint's first-byte timeout of 1000 ms (UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS) reached]"
         ),
-        "{}",
-        warn[0]
+        "{warning}"
     );
-    let responder = Responder::start(Behaviour::Trickle {
-        interval: Duration::from_millis(2500),
-    })
-    .unwrap();
-    let ran = run(host()
-        .arg("--facts")
-        .arg(facts_file("k3s-single"))
-        .arg("--endpoint")
-        .arg(responder.url())
-        .env("UPGRADE_RESPONDER_BETWEEN_BYTES_TIMEOUT_SECONDS", "1"));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    let warn = ran.log_lines("WARN");
-    assert_eq!(warn.len(), 1, "{}", ran.stderr);
+    let warning = warning_with(
+        Behaviour::Trickle {
+            interval: Duration::from_millis(2500),
+        },
+        "UPGRADE_RESPONDER_BETWEEN_BYTES_TIMEOUT_SECONDS",
+    );
     assert!(
-        warn[0].contains(
+        warning.contains(
             "[the endpoint's between-bytes timeout of 1000 ms (UPGRADE_RESPONDER_BETWEEN_BYTES_TIMEOUT_SECONDS) reached] (status=200 "
         ),
-        "{}",
-        warn[0]
+        "{warning}"
     );
 }
 
