@@ -1,16 +1,16 @@
 //! The reduction of API objects into facts: any JSON the API server could
 //! send for a node, a deployment, a daemon set or the version decodes into
-//! the host's own object types (host/src/objects.rs) and reduces without a
+//! the host's own object types (host/src/cluster/objects.rs) and reduces without a
 //! panic, and every fact is a closed value: a known word, digits and dots,
 //! `other` or `unknown`.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use upgrade_responder::bindings::{Workload, WorkloadImage, WorkloadKind};
-use upgrade_responder::facts;
-use upgrade_responder::objects::{self, Node, Version};
-use upgrade_responder::vocabulary::Vocabulary;
+use upgrade_responder::ground::bindings::{Workload, WorkloadImage, WorkloadKind};
+use upgrade_responder::cluster::facts;
+use upgrade_responder::cluster::objects::{self, Node, Version};
+use upgrade_responder::ground::vocabulary::Vocabulary;
 
 /// Short, and only letters, digits and the separators of versions and names.
 fn closed(text: &str) -> bool {

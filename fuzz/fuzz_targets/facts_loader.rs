@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use upgrade_responder::facts;
-use upgrade_responder::vocabulary::Vocabulary;
+use upgrade_responder::cluster::facts_file as facts;
+use upgrade_responder::ground::vocabulary::Vocabulary;
 
 fuzz_target!(|data: &[u8]| {
     let vocabulary = Vocabulary::default();

@@ -6,23 +6,23 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use upgrade_responder::config::{self, Config, SETTINGS, Values};
+use upgrade_responder::settings::{self, Config, SETTINGS, Values};
 
 /// Settings that name files or directories: left unset, so the fuzzer
 /// never reads the machine's files.
 const NAMES_FILES: [&str; 6] = [
-    config::TOKEN_FILE,
-    config::CA_FILE,
-    config::COMPONENT,
-    config::FACTS,
-    config::KUBECONFIG,
-    config::CONFIG_DIRS,
+    settings::TOKEN_FILE,
+    settings::CA_FILE,
+    settings::COMPONENT,
+    settings::FACTS,
+    settings::KUBECONFIG,
+    settings::CONFIG_DIRS,
 ];
 
 fuzz_target!(|input: Vec<(u8, String)>| {
     let mut env: BTreeMap<&str, String> = BTreeMap::new();
     // No config directories: only what the input sets.
-    env.insert(config::CONFIG_DIRS, String::new());
+    env.insert(settings::CONFIG_DIRS, String::new());
     for (pick, value) in input {
         let key = SETTINGS[usize::from(pick) % SETTINGS.len()].key;
         if !NAMES_FILES.contains(&key) {
@@ -32,8 +32,8 @@ fuzz_target!(|input: Vec<(u8, String)>| {
     let names: Vec<String> = env.keys().map(|key| key.to_string()).collect();
     let values = Values::resolve(&BTreeMap::new(), |key| env.get(key).cloned(), &names);
     let results = [
-        config::enabled(&values).map(drop),
-        config::log_level(&values).map(drop),
+        settings::enabled(&values).map(drop),
+        settings::log_level(&values).map(drop),
         Config::parse(&values).map(drop),
     ];
     for error in results.into_iter().filter_map(Result::err) {

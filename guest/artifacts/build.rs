@@ -1,7 +1,7 @@
 //! Builds the shipped reporter components for `wasm32-wasip2` with the same
 //! cargo, in their own target directory (so this nested build never waits on
 //! the outer one's lock), then precompiles each for the host's engine
-//! (`host/src/engine.rs`, the one configuration the host runs with) and
+//! (`host/src/sandbox/engine.rs`, the one configuration the host runs with) and
 //! tells `lib.rs` where the `.wasm` and `.cwasm` files are and the sha256 of
 //! each `.cwasm`.
 
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest as _;
 
-#[path = "../../host/src/engine.rs"]
+#[path = "../../host/src/sandbox/engine.rs"]
 mod engine;
 
 /// The shipped components: (cargo package, constant name in lib.rs).
@@ -29,7 +29,7 @@ fn main() {
         "guest/example",
         "wit",
         "Cargo.lock",
-        "host/src/engine.rs",
+        "host/src/sandbox/engine.rs",
     ] {
         println!(
             "cargo:rerun-if-changed={}",

@@ -2,26 +2,22 @@
 //!
 //! `main.rs` parses the command line and hands over to one file per
 //! subcommand in `commands/`. The default command is the run pipeline in
-//! `commands/run.rs`; ARCHITECTURE.md maps every step to its file.
+//! `commands/run.rs`. The folders follow the steps of a run, each on the
+//! ones before it (ARCHITECTURE.md draws the flow and states the rule):
+//!
+//! - `ground`: the contract's bindings, the policy, the vocabulary, the
+//!   failure table, the file doors, outside text;
+//! - `settings`: every setting's name, source and parse;
+//! - `sandbox`: loading, checking and calling a component;
+//! - `cluster`: the facts read from the Kubernetes API or a facts file;
+//! - `report`: the summary line, the notice and the termination message.
 
-pub mod bindings;
 pub mod cluster;
 pub mod commands;
-pub mod config;
-pub mod contract;
-pub mod engine;
-pub mod facts;
-pub mod failure;
-pub mod input;
-pub mod logging;
-pub mod objects;
-pub mod outcome;
-pub mod output;
-pub mod policy;
+pub mod ground;
+pub mod report;
 pub mod sandbox;
-pub mod transport;
-pub mod trust;
-pub mod vocabulary;
+pub mod settings;
 
 /// What the host sends as `User-Agent` on every request it makes.
 pub const USER_AGENT: &str = concat!("upgrade-responder/", env!("CARGO_PKG_VERSION"));

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use upgrade_responder::commands;
-use upgrade_responder::config::{self, Values};
-use upgrade_responder::failure::exit;
+use upgrade_responder::ground::failure::exit;
+use upgrade_responder::settings::{self, Values};
 
 #[derive(Parser)]
 #[command(
@@ -92,13 +92,13 @@ impl RunOptions {
     fn as_flags(&self) -> BTreeMap<&'static str, String> {
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         [
-            (config::DRY_RUN, self.dry_run.then(|| "true".to_string())),
-            (config::FACTS, path(&self.facts)),
-            (config::COMPONENT, path(&self.component)),
-            (config::ENDPOINT, self.endpoint.clone()),
-            (config::FIELD_MODE, self.field_mode.clone()),
-            (config::KUBECONFIG, path(&self.kubeconfig)),
-            (config::CONFIG_DIRS, self.config_dirs.clone()),
+            (settings::DRY_RUN, self.dry_run.then(|| "true".to_string())),
+            (settings::FACTS, path(&self.facts)),
+            (settings::COMPONENT, path(&self.component)),
+            (settings::ENDPOINT, self.endpoint.clone()),
+            (settings::FIELD_MODE, self.field_mode.clone()),
+            (settings::KUBECONFIG, path(&self.kubeconfig)),
+            (settings::CONFIG_DIRS, self.config_dirs.clone()),
         ]
         .into_iter()
         .filter_map(|(key, value)| value.map(|value| (key, value)))
@@ -121,15 +121,16 @@ fn main() -> ExitCode {
     );
     // `config` shows every value, an invalid log setting included, so it
     // logs at the default level rather than fail before it prints.
-    let disabled = matches!(config::enabled(&values), Ok(false))
+    let disabled = matches!(settings::enabled(&values), Ok(false))
         || matches!(cli.command, Some(Command::Config));
     let log =
-        config::log_level(&values).and_then(|level| Ok((level, config::log_format(&values)?)));
+        settings::log_level(&values).and_then(|level| Ok((level, settings::log_format(&values)?)));
     match log {
-        Ok((level, format)) => upgrade_responder::logging::init(level, format),
-        Err(_) if disabled => {
-            upgrade_responder::logging::init(tracing::Level::INFO, config::LogFormat::Text)
-        }
+        Ok((level, format)) => upgrade_responder::ground::logging::init(level, format),
+        Err(_) if disabled => upgrade_responder::ground::logging::init(
+            tracing::Level::INFO,
+            upgrade_responder::ground::logging::LogFormat::Text,
+        ),
         Err(error) => return fail_early(&error),
     }
     for unknown in values.unknown() {

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use component_artifacts::{K3S_REPORTER_CWASM_PATH, K3S_REPORTER_CWASM_SHA256, PRECOMPILED};
-use upgrade_responder::trust::Sha256;
+use upgrade_responder::ground::digest::Sha256;
 use ur_test_support::components;
 
 use crate::common::{Ran, TempDir, dry_run, host, run};
@@ -183,7 +183,8 @@ fn a_malformed_pin_is_a_configuration_error() {
 fn an_artefact_of_another_engine_configuration_is_refused_with_what_to_do() {
     // The host's engine, but without epoch interruption (which the host's
     // deadlines need): wasmtime's compatibility check refuses it.
-    let mut config = upgrade_responder::engine::config(component_artifacts::TARGET).unwrap();
+    let mut config =
+        upgrade_responder::sandbox::engine::config(component_artifacts::TARGET).unwrap();
     config.epoch_interruption(false);
     let engine = wasmtime::Engine::new(&config).unwrap();
     let artefact = engine

@@ -1,5 +1,5 @@
 //! The shipped reporter components, built for `wasm32-wasip2` by `build.rs`
-//! and precompiled there for the host's engine (`host/src/engine.rs`). The
+//! and precompiled there for the host's engine (`host/src/sandbox/engine.rs`). The
 //! host embeds the default one, precompiled; the others are files an
 //! operator selects with `UPGRADE_RESPONDER_COMPONENT` (tests use the paths).
 

@@ -120,8 +120,8 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
     };
     if arguments.schema {
         let schema = match arguments.field_mode {
-            Some(mode) => crate::request_schema_json_for_mode::<R>(mode),
-            None => crate::request_schema_json::<R>(),
+            Some(mode) => crate::schema::request_schema_json_for_mode::<R>(mode),
+            None => crate::schema::request_schema_json::<R>(),
         };
         return match schema {
             Ok(schema) => {
@@ -232,7 +232,7 @@ fn sent_line(
     let notice = &outcome.notice;
     let version = |step: &Option<crate::UpgradeStep>| {
         step.as_ref()
-            .map_or(crate::NONE.to_string(), |s| s.version.clone())
+            .map_or(crate::words::NONE.to_string(), |s| s.version.clone())
     };
     format!(
         "report sent: status={} payload_bytes={} endpoint={endpoint} nodes={nodes} component={component} elapsed_ms={elapsed_ms}; the component read: upgrade={} plan_version={} target={} channel={} next_report_minutes={}",
@@ -244,7 +244,7 @@ fn sent_line(
         notice.channel,
         outcome
             .request_interval_minutes
-            .map_or(crate::UNKNOWN.to_string(), |m| m.to_string()),
+            .map_or(crate::words::UNKNOWN.to_string(), |m| m.to_string()),
     )
 }
 

@@ -1,7 +1,8 @@
 //! Questions components ask of the cluster facts, answered one way for all.
 
+use crate::version::DistroVersion;
 use crate::words::UNKNOWN;
-use crate::{ClusterFacts, DistroVersion, FactKinds, NodeFacts, NodeRole, WorkloadKind};
+use crate::{ClusterFacts, FactKinds, NodeFacts, NodeRole, WorkloadKind};
 
 /// A server node runs the control plane: K3s and RKE2 label servers with the
 /// `control-plane` role, and older releases with `master`.

@@ -33,6 +33,7 @@ pub use answer::parse as parse_answer;
 pub mod command;
 mod payload;
 mod schema;
+mod server_rules;
 #[cfg(test)]
 mod server_rules_tests;
 #[cfg(any(test, feature = "testing"))]
@@ -68,7 +69,8 @@ pub use bindings::upgrade_responder::telemetry::types::{
     UpgradeNotice, UpgradeStep, Workload, WorkloadImage, WorkloadKind,
 };
 pub use payload::{FieldValue, Payload, PayloadError};
-pub use schema::{DataType, Key, Place, request_schema_json, request_schema_json_for_mode};
+pub use schema::{Key, Place, request_schema_json, request_schema_json_for_mode};
+pub use server_rules::DataType;
 pub use version::{Distribution, DistroVersion};
 pub use words::{MIXED, NONE, OTHER, UNKNOWN};
 

@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::payload::{MAX_TAG_VALUE_BYTES, server_key};
+use crate::server_rules::{DataType, MAX_TAG_VALUE_BYTES, server_key};
 use crate::{FieldMode, Reporter};
 
 /// Where a key goes in the body: `extraTagInfo` (a description the server's
@@ -20,28 +20,6 @@ use crate::{FieldMode, Reporter};
 pub enum Place {
     Tag,
     Field,
-}
-
-/// The server's `dataType` of a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataType {
-    /// Text of at most 200 bytes (the SDK cuts longer text).
-    String,
-    /// A number ([`crate::FieldValue::Count`]).
-    Float,
-    /// `true` or `false` ([`crate::FieldValue::Flag`]).
-    Boolean,
-}
-
-impl DataType {
-    /// The name the request schema uses.
-    pub fn name(self) -> &'static str {
-        match self {
-            DataType::String => "string",
-            DataType::Float => "float",
-            DataType::Boolean => "boolean",
-        }
-    }
 }
 
 /// One key a component sends: its name, where it goes, its type, and the

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::payload::{MAX_TAG_VALUE_BYTES, PayloadError, server_key, tag_value};
-use crate::{FieldValue, Payload};
+use crate::payload::{FieldValue, Payload, PayloadError};
+use crate::server_rules::{MAX_TAG_VALUE_BYTES, server_key, tag_value};
 
 fn cases(table: &str) -> Vec<Value> {
     let text = match table {

@@ -1,9 +1,9 @@
 //! `capabilities`: the policy after configuration, for a reviewer: what a
 //! component may import, where it may send, and every limit.
 
-use crate::config::{Config, Values};
-use crate::failure::{Failure, exit};
-use crate::policy;
+use crate::ground::failure::{Failure, exit};
+use crate::ground::policy;
+use crate::settings::{Config, Values};
 
 /// `capabilities`: the policy after configuration, for a reviewer.
 pub fn print(values: &Values, json: bool) -> u8 {

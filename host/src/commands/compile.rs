@@ -7,10 +7,11 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::config;
-use crate::failure::{Failure, exit};
+use crate::ground::digest::Sha256;
+use crate::ground::failure::{Failure, exit};
 use crate::sandbox;
-use crate::trust::{self, Form, Sha256};
+use crate::sandbox::trust::{self, Form};
+use crate::settings;
 
 pub fn compile(input: &Path, output: &Path) -> u8 {
     match precompile(input, output) {
@@ -21,7 +22,7 @@ pub fn compile(input: &Path, output: &Path) -> u8 {
                 trust::WASMTIME_VERSION,
                 component_artifacts::TARGET
             );
-            println!("pin it: {}={sha256}", config::COMPONENT_SHA256);
+            println!("pin it: {}={sha256}", settings::COMPONENT_SHA256);
             exit::OK
         }
         Err(failure) => failure.log(),

@@ -1,16 +1,16 @@
 //! `config`: every setting, its value, its source and what it does; an
 //! invalid value is marked where it is shown, and fails the command.
 
-use crate::config::{self, Config, SETTINGS, Values};
-use crate::failure::{Failure, exit};
-use crate::policy::redact_userinfo;
+use crate::ground::failure::{Failure, exit};
+use crate::ground::text::redact_userinfo;
+use crate::settings::{self, Config, SETTINGS, Values};
 
 pub fn print(values: &Values) -> u8 {
-    let invalid = config::invalid_settings(values);
+    let invalid = settings::invalid_settings(values);
     for setting in SETTINGS {
         let (value, source) = values.get(setting.key);
         // A URL's userinfo may hold a password: never shown.
-        let shown = if setting.key == config::ENDPOINT {
+        let shown = if setting.key == settings::ENDPOINT {
             redact_userinfo(value)
         } else {
             value.to_string()

@@ -3,10 +3,10 @@
 //! run reads only those its component asks for); given a facts file, in
 //! the current or the older raw form, it prints it in the current form.
 
-use crate::bindings::FactKinds;
-use crate::config::{Config, Values};
-use crate::facts;
-use crate::failure::{Failure, exit};
+use crate::cluster::facts_file as facts;
+use crate::ground::bindings::FactKinds;
+use crate::ground::failure::{Failure, exit};
+use crate::settings::{Config, Values};
 
 pub fn print(values: &Values) -> u8 {
     // The opt-out covers this command too: a disabled cluster is not read.

@@ -6,16 +6,17 @@
 
 use std::path::Path;
 
-use crate::bindings::FieldMode;
-use crate::config::{self, Values};
-use crate::facts;
-use crate::failure::{Failure, exit};
-use crate::policy::Limits;
+use crate::cluster::facts;
+use crate::ground::bindings::FieldMode;
+use crate::ground::digest::Sha256;
+use crate::ground::failure::{Failure, exit};
+use crate::ground::policy::Limits;
+use crate::sandbox::trust::{self, Form, Pin, PinSource};
 use crate::sandbox::{self, Checked, Refused};
-use crate::trust::{self, Form, Pin, PinSource, Sha256};
+use crate::settings::{self, Values};
 
 pub fn inspect(path: &Path, values: &Values) -> u8 {
-    let pin = match config::component_sha256(values) {
+    let pin = match settings::component_sha256(values) {
         Ok(pin) => pin,
         Err(error) => return Failure::Config(error).log(),
     };
@@ -94,12 +95,13 @@ fn facts_read(engine: &wasmtime::Engine, checked: &Checked) -> Result<Vec<String
     sandbox::start_epoch_ticker(engine);
     let linker = sandbox::linker(engine).map_err(|e| format!("cannot link the sandbox: {e:#}"))?;
     let runtime = super::runtime().map_err(|e| format!("{e:#}"))?;
-    let older = (checked.shape.contract != crate::contract::Contract::Current).then(|| {
-        format!(
-            " (contract {} declares none: every kind)",
-            checked.shape.contract.version()
-        )
-    });
+    let older =
+        (checked.shape.contract != crate::sandbox::contract::Contract::Current).then(|| {
+            format!(
+                " (contract {} declares none: every kind)",
+                checked.shape.contract.version()
+            )
+        });
     let mut lines = Vec::new();
     for mode in [FieldMode::Minimal, FieldMode::Standard] {
         let name = super::run::mode_name(mode);
@@ -133,7 +135,7 @@ fn describe(form: Form) -> String {
             "precompiled component (native code for a wasmtime engine; this host is wasmtime {} for {}; loaded only with {} set to its sha256)",
             trust::WASMTIME_VERSION,
             component_artifacts::TARGET,
-            config::COMPONENT_SHA256
+            settings::COMPONENT_SHA256
         ),
         Form::PrecompiledModule => "precompiled core module (never a reporter component)".to_string(),
     }

@@ -16,12 +16,13 @@ use anyhow::Context as _;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::bindings::{ClusterFacts, FactKinds, FieldMode, Settings};
-use crate::config::{self, Config, Values};
-use crate::failure::{Failure, exit};
-use crate::outcome::{self, Summary};
+use crate::cluster::{api as cluster, facts, facts_file};
+use crate::ground::bindings::{ClusterFacts, FactKinds, FieldMode, Settings};
+use crate::ground::failure::{Failure, exit};
+use crate::report::outcome::{self, Summary};
 use crate::sandbox::{self, Call, Checked, RunState};
-use crate::{cluster, facts, transport, trust};
+use crate::sandbox::{transport, trust};
+use crate::settings::{self, Config, Values};
 
 /// Runs one report and returns the exit code.
 pub fn run(values: &Values) -> u8 {
@@ -47,12 +48,12 @@ fn pipeline(values: &Values, started: Instant) -> Result<u8, Failure> {
 
 /// Opt-out first: nothing else is parsed, read or contacted.
 pub(crate) fn opted_out(values: &Values) -> Result<bool, Failure> {
-    if config::enabled(values).map_err(Failure::Config)? {
+    if settings::enabled(values).map_err(Failure::Config)? {
         return Ok(false);
     }
     tracing::info!(
         "disabled ({}): nothing read, nothing sent",
-        config::opt_out_reason(values)
+        settings::opt_out_reason(values)
     );
     Ok(true)
 }
@@ -60,7 +61,7 @@ pub(crate) fn opted_out(values: &Values) -> Result<bool, Failure> {
 /// The egress policy from the settings: the endpoint, TLS roots, token.
 fn egress_policy(config: &Config) -> anyhow::Result<sandbox::EgressPolicy> {
     let tls = transport::tls_config(config.ca_file.as_deref())
-        .with_context(|| format!("{} is not usable", config::CA_FILE))?;
+        .with_context(|| format!("{} is not usable", settings::CA_FILE))?;
     let bearer_token = match &config.bearer_token {
         None => None,
         Some(token) => {
@@ -68,7 +69,7 @@ fn egress_policy(config: &Config) -> anyhow::Result<sandbox::EgressPolicy> {
                 .map_err(|_| {
                     anyhow::anyhow!(
                         "{}: the token is not a valid header value",
-                        config::TOKEN_FILE
+                        settings::TOKEN_FILE
                     )
                 })?;
             value.set_sensitive(true);
@@ -160,9 +161,13 @@ fn component_candidate(config: &Config) -> Result<sandbox::Candidate, Failure> {
         return Ok(sandbox::Candidate::built_in(pin));
     };
     let origin = path.display().to_string();
-    let limit = crate::policy::HOST_BUDGET.component_bytes as u64;
+    let limit = crate::ground::policy::HOST_BUDGET.component_bytes as u64;
     let in_setting = |e: anyhow::Error| {
-        Failure::Config(anyhow::anyhow!("{} ({}): {e:#}", config::COMPONENT, origin))
+        Failure::Config(anyhow::anyhow!(
+            "{} ({}): {e:#}",
+            settings::COMPONENT,
+            origin
+        ))
     };
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read the component {origin}"))
@@ -174,7 +179,8 @@ fn component_candidate(config: &Config) -> Result<sandbox::Candidate, Failure> {
             "{origin} is {size} bytes; the host loads components of up to {limit} bytes"
         )));
     }
-    let bytes = crate::input::read_bounded(path, limit, "the component").map_err(in_setting)?;
+    let bytes =
+        crate::ground::input::read_bounded(path, limit, "the component").map_err(in_setting)?;
     Ok(sandbox::Candidate {
         bytes: bytes.into(),
         origin,
@@ -241,7 +247,7 @@ async fn read_facts(
     started: Instant,
 ) -> Result<ClusterFacts, Failure> {
     match &config.facts {
-        Some(path) => facts::load(path, &config.vocabulary)
+        Some(path) => facts_file::load(path, &config.vocabulary)
             .map(|facts| facts::only(facts, needed))
             .map_err(Failure::Config),
         None => read_cluster(config, needed).await.map_err(|error| {
@@ -282,7 +288,7 @@ async fn spread_wait(config: &Config, facts: &ClusterFacts) {
     tracing::info!(
         "waiting {} s before reporting ({}: a delay fixed for this cluster)",
         delay.as_secs(),
-        config::SPREAD
+        settings::SPREAD
     );
     tokio::time::sleep(delay).await;
 }

@@ -3,9 +3,9 @@
 //! drops the rest without a word, so a distribution deploys its server with
 //! the schema its component declares.
 
-use crate::config::{Config, Values};
-use crate::failure::{Failure, exit};
+use crate::ground::failure::{Failure, exit};
 use crate::sandbox::{self, Call, Returned};
+use crate::settings::{Config, Values};
 
 pub fn print(values: &Values) -> u8 {
     match schema(values) {

@@ -24,10 +24,10 @@ use kube::{Client, Config};
 use serde::de::DeserializeOwned;
 use tower_http::map_response_body::MapResponseBodyLayer;
 
-use crate::bindings::{ClusterFacts, FactKinds, Workload, WorkloadKind};
-use crate::facts;
-use crate::objects::{self, List};
-use crate::vocabulary::Vocabulary;
+use super::facts;
+use super::objects::{self, List};
+use crate::ground::bindings::{ClusterFacts, FactKinds, Workload, WorkloadKind};
+use crate::ground::vocabulary::Vocabulary;
 
 /// How the host reaches the API server.
 pub struct Access {
@@ -116,7 +116,7 @@ pub async fn read(
         Err(anyhow::anyhow!(
             "the Kubernetes API did not answer within {} seconds ({})",
             access.deadline.as_secs(),
-            crate::config::API_DEADLINE
+            crate::settings::API_DEADLINE
         ))
     });
     tracing::debug!(
@@ -440,7 +440,7 @@ fn too_large() -> String {
     format!(
         "the answer is larger than the {} MiB the host reads of one response (lower {})",
         MAX_RESPONSE_BYTES >> 20,
-        crate::config::PAGE_SIZE
+        crate::settings::PAGE_SIZE
     )
 }
 

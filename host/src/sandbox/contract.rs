@@ -15,13 +15,13 @@
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 
-use crate::bindings::{
+use super::state::RunState;
+use crate::ground::bindings::{
     self, ClusterFacts, FactKinds, FieldMode, NoticeStatus, Outcome, ReportError, Reporter,
     Settings, UpgradeNotice, UpgradeStep, v0_1, v0_2,
 };
-use crate::policy;
-use crate::sandbox::RunState;
-use crate::vocabulary::{OTHER, UNKNOWN};
+use crate::ground::policy;
+use crate::ground::vocabulary::{OTHER, UNKNOWN};
 
 /// The interface every reporter component imports for its record types.
 pub const TYPES_INTERFACE: &str = "upgrade-responder:telemetry/types";
@@ -438,8 +438,8 @@ fn report_error_from_v0_1(error: v0_1::ReportError) -> ReportError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bindings::{NodeFacts, NodeGroup, ServerVersion, Workload, WorkloadImage};
-    use crate::vocabulary;
+    use crate::ground::bindings::{NodeFacts, NodeGroup, ServerVersion, Workload, WorkloadImage};
+    use crate::ground::vocabulary;
 
     #[test]
     fn the_contract_is_read_from_the_types_import() {

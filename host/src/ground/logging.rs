@@ -5,7 +5,12 @@ use tracing_subscriber::fmt::format::debug_fn;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use crate::config::LogFormat;
+/// The log format: `text` or `json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// Sets up logging at `level` in `format`. Only the host's own lines are
 /// logged, at every level: the libraries (kube, hyper, rustls, wasmtime)
@@ -69,7 +74,7 @@ mod tests {
             Level::TRACE,
         ] {
             let filter = own_lines_only(level);
-            assert!(filter.would_enable("upgrade_responder::outcome", &level));
+            assert!(filter.would_enable("upgrade_responder::report::outcome", &level));
             assert!(filter.would_enable("upgrade_responder", &Level::ERROR));
             for library in [
                 "kube_client::client",

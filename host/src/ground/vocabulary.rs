@@ -17,6 +17,8 @@
 //!    container runtimes ([`CONTAINER_RUNTIMES`]).
 //! 4. Sizes: whole cores and whole GiB.
 
+use super::bindings::GpuVendor;
+
 /// A value outside the closed set.
 pub const OTHER: &str = "other";
 /// No value: the cluster reports none, or none that can be read.
@@ -608,6 +610,29 @@ fn whole(value: f64) -> u32 {
     } else {
         0
     }
+}
+
+/// The GPU vendor an allocatable resource names, if it names a GPU.
+pub fn gpu_vendor(name: &str) -> Option<GpuVendor> {
+    match name {
+        "nvidia.com/gpu" => Some(GpuVendor::Nvidia),
+        "amd.com/gpu" => Some(GpuVendor::Amd),
+        n if n.starts_with("gpu.intel.com/") => Some(GpuVendor::Intel),
+        n if n
+            .as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"gpu")) =>
+        {
+            Some(GpuVendor::Other)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a node's facts use this allocatable resource: the parser keeps
+/// only these (`cluster/objects.rs`).
+pub fn uses_resource(name: &str) -> bool {
+    name == "cpu" || name == "memory" || gpu_vendor(name).is_some()
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::bindings::{NoticeStatus, Outcome, ReportError, UpgradeNotice};
-use crate::failure::{Failure, exit};
+use crate::ground::bindings::{NoticeStatus, Outcome, ReportError, UpgradeNotice};
+use crate::ground::failure::{Failure, exit};
 use crate::sandbox::{Exchange, Finished, Returned, Stopped};
 
 /// What the summary line names besides the component's answer.
@@ -32,7 +32,7 @@ pub fn summarise(
         termination_message_path,
     } = summary;
     // Every URL shown goes through the one redaction.
-    let endpoint = &crate::policy::redact_userinfo(endpoint);
+    let endpoint = &crate::ground::text::redact_userinfo(endpoint);
     let finished = match returned {
         Ok(finished) => finished,
         Err(stopped) => {
@@ -227,7 +227,7 @@ fn write_termination_message(path: &Path, text: &str) {
 /// Component-supplied text (versions, channel, reasons) for one log line:
 /// escaped and bounded by the policy's one rule.
 fn printable(text: &str) -> String {
-    crate::policy::log_text(text, 256)
+    crate::ground::text::log_text(text, 256)
 }
 
 #[cfg(test)]
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn the_notice_text_matches_the_shared_table() {
         let table: serde_json::Value = serde_json::from_str(include_str!(
-            "../../tests/fixtures/upgrade-notice/lines.json"
+            "../../../tests/fixtures/upgrade-notice/lines.json"
         ))
         .unwrap();
         for case in table["cases"].as_array().unwrap() {

@@ -166,7 +166,7 @@ pub fn one_line(text: &str) -> String {
             kept.push(trimmed);
         }
     }
-    crate::policy::log_text(&kept.join(" "), usize::MAX)
+    super::text::log_text(&kept.join(" "), usize::MAX)
 }
 
 #[cfg(test)]

@@ -149,11 +149,11 @@ fn role_labels<'de, D: Deserializer<'de>>(
 }
 
 /// Allocatable resources, keeping only those the facts use
-/// ([`crate::facts::uses_resource`]).
+/// ([`crate::ground::vocabulary::uses_resource`]).
 fn fact_resources<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<BTreeMap<String, String>>, D::Error> {
-    filtered_map(deserializer, crate::facts::uses_resource)
+    filtered_map(deserializer, crate::ground::vocabulary::uses_resource)
 }
 
 /// A JSON object of strings (or `null`), keeping the entries whose key

@@ -1,0 +1,253 @@
+//! The wasi-http hook every outgoing request passes: the egress rule, the
+//! request count and size, the headers the host adds and those it refuses.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::WasiHttpHooks;
+
+use crate::ground::policy::{self, Authority, Limits};
+
+use super::body::{BoundedBody, Counted};
+use super::events::{Exchange, SharedEvents, record};
+
+/// Where and how the component may send: the endpoint's authority, the
+/// TLS roots, and the credentials the host adds (never shown to the
+/// component, never logged).
+#[derive(Clone)]
+pub struct EgressPolicy {
+    pub authority: Authority,
+    pub tls: Arc<rustls::ClientConfig>,
+    pub bearer_token: Option<http::HeaderValue>,
+    /// Headers the host sets on every request, over whatever the component
+    /// wrote: the configured `User-Agent` and the public marker.
+    pub identity: Vec<(http::HeaderName, http::HeaderValue)>,
+}
+
+/// The wasi-http hooks: every outgoing request is checked here.
+pub(super) struct Egress {
+    /// `None` in a dry run: nothing may go out.
+    pub(super) policy: Option<EgressPolicy>,
+    pub(super) limits: Limits,
+    pub(super) requests_made: u32,
+    pub(super) user_agent: http::HeaderValue,
+    pub(super) events: SharedEvents,
+}
+
+/// Bytes of the request line and headers as the component wrote them.
+fn head_bytes(request: &http::Request<wasmtime_wasi_http::WasiBody>) -> u64 {
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(1, |p| p.as_str().len());
+    // "METHOD target HTTP/1.1\r\n", then "name: value\r\n" per header, then "\r\n".
+    let line = request.method().as_str().len() + 1 + target + 11;
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+        .sum();
+    (line + headers + 2) as u64
+}
+
+impl Egress {
+    /// Allowed: the bytes of the request's head, counted against the
+    /// request size limit. Denied: why.
+    fn decide(
+        &mut self,
+        request: &http::Request<wasmtime_wasi_http::WasiBody>,
+    ) -> Result<u64, String> {
+        let uri = request.uri();
+        let scheme = uri.scheme_str().unwrap_or("");
+        let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
+        let Some(policy) = &self.policy else {
+            return Err(format!(
+                "request to {scheme}://{} denied: dry run sends nothing",
+                crate::ground::text::log_text(authority, 200)
+            ));
+        };
+        policy.authority.permits(scheme, authority)?;
+        if self.requests_made >= self.limits.max_requests {
+            let limit = format!("request limit ({} per run)", self.limits.max_requests);
+            record(&self.events, |e| e.limit_hit = Some(limit.clone()));
+            return Err(format!(
+                "request to {} denied: {limit} reached",
+                policy.authority
+            ));
+        }
+        let max = self.limits.max_request_bytes;
+        let head = head_bytes(request);
+        let length = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(length) = length
+            && length > max
+        {
+            let limit = format!("request body limit ({max} bytes)");
+            record(&self.events, |e| e.limit_hit = Some(limit.clone()));
+            return Err(format!("request of {length} bytes denied: {limit}"));
+        }
+        let total = head + length.unwrap_or(0);
+        if total > max {
+            let limit = request_size_limit(max);
+            record(&self.events, |e| e.limit_hit = Some(limit.clone()));
+            return Err(format!(
+                "request of {total} bytes ({head} of request line and headers) denied: {limit}"
+            ));
+        }
+        self.requests_made += 1;
+        Ok(head)
+    }
+
+    /// The component's timeouts, never longer than the policy's.
+    fn clamp(
+        &self,
+        asked: Option<wasmtime_wasi_http::RequestOptions>,
+    ) -> wasmtime_wasi_http::RequestOptions {
+        let asked = asked.unwrap_or_default();
+        let bound =
+            |asked: Option<Duration>, limit: Duration| Some(asked.map_or(limit, |a| a.min(limit)));
+        wasmtime_wasi_http::RequestOptions {
+            connect_timeout: bound(asked.connect_timeout, self.limits.connect_timeout),
+            first_byte_timeout: bound(asked.first_byte_timeout, self.limits.first_byte_timeout),
+            between_bytes_timeout: bound(
+                asked.between_bytes_timeout,
+                self.limits.between_bytes_timeout,
+            ),
+        }
+    }
+}
+
+type HttpFuture<T> = Box<dyn std::future::Future<Output = T> + Send>;
+type SendResult = wasmtime_wasi_http::Result<(
+    http::Response<wasmtime_wasi_http::WasiBody>,
+    HttpFuture<wasmtime_wasi_http::Result<()>>,
+)>;
+
+fn request_size_limit(max: u64) -> String {
+    format!("request size limit ({max} bytes: line, headers, body and trailers)")
+}
+
+impl WasiHttpHooks for Egress {
+    /// The component may not set credentials or the client's name: the host
+    /// sets both (`policy::FORBIDDEN_REQUEST_HEADERS`).
+    fn forbidden_header_filter(&mut self) -> wasmtime_wasi_http::ForbiddenHeaderFilter {
+        Arc::new(policy::header_forbidden)
+    }
+
+    /// One chunk buffered per outgoing body, of the policy's size.
+    fn p2_outgoing_body_buffer_chunks(&mut self) -> usize {
+        1
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        policy::HOST_BUDGET.body_chunk_bytes
+    }
+
+    fn send_request(
+        &mut self,
+        mut request: http::Request<wasmtime_wasi_http::WasiBody>,
+        options: Option<wasmtime_wasi_http::RequestOptions>,
+        fut: HttpFuture<wasmtime_wasi_http::Result<()>>,
+    ) -> HttpFuture<SendResult> {
+        drop(fut);
+        let decision = self.decide(&request);
+        let options = self.clamp(options);
+        let events = self.events.clone();
+        let max_request = self.limits.max_request_bytes;
+        let max_response = self.limits.max_response_body_bytes;
+        request
+            .headers_mut()
+            .insert(http::header::USER_AGENT, self.user_agent.clone());
+        let policy = self.policy.clone();
+        for (name, value) in policy.iter().flat_map(|p| &p.identity) {
+            request.headers_mut().insert(name, value.clone());
+        }
+        if decision.is_ok()
+            && let Some(token) = policy.as_ref().and_then(|p| p.bearer_token.clone())
+        {
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, token);
+        }
+
+        Box::new(async move {
+            let head = match decision {
+                Ok(head) => head,
+                Err(reason) => {
+                    // One line for the first denial; the rest are counted
+                    // and reported once when the call ends.
+                    let mut first = false;
+                    record(&events, |e| {
+                        e.denied += 1;
+                        first = e.denied <= policy::HOST_BUDGET.denials_logged;
+                    });
+                    if first {
+                        tracing::warn!("{reason}");
+                    }
+                    // Read (a bounded part of) the body the component is still
+                    // writing, so it sees "request denied" and not a reset.
+                    let body = request.into_body();
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        http_body_util::Limited::new(body, max_request as usize).collect(),
+                    )
+                    .await;
+                    return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+                }
+            };
+            let Some(policy) = policy else {
+                return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+            };
+            record(&events, |e| {
+                e.exchange = Some(Exchange {
+                    bytes_sent: head,
+                    ..Exchange::default()
+                })
+            });
+            let request = request.map(|body| {
+                BoundedBody::new(
+                    body,
+                    max_request.saturating_sub(head),
+                    Counted::Sent,
+                    events.clone(),
+                    request_size_limit(max_request),
+                    || wasmtime_wasi_http::Error::HttpRequestBodySize(None),
+                )
+                .boxed_unsync()
+            });
+            let timeout_note: super::transport::TimeoutNote = {
+                let events = events.clone();
+                Arc::new(move |limit| record(&events, |e| e.limit_hit = Some(limit)))
+            };
+            let (response, io) = super::transport::send(
+                request,
+                options,
+                policy.tls,
+                &policy.authority,
+                timeout_note,
+            )
+            .await?;
+            let status = response.status().as_u16();
+            record(&events, |e| {
+                if let Some(exchange) = &mut e.exchange {
+                    exchange.status = Some(status);
+                }
+            });
+            let response = response.map(|body| {
+                BoundedBody::new(
+                    body.boxed_unsync(),
+                    max_response,
+                    Counted::Received,
+                    events.clone(),
+                    format!("response body limit ({max_response} bytes)"),
+                    || wasmtime_wasi_http::Error::HttpResponseBodySize(None),
+                )
+                .boxed_unsync()
+            });
+            Ok((response, Box::new(io) as HttpFuture<_>))
+        })
+    }
+}

@@ -1,0 +1,263 @@
+//! The parsed settings of a run: every value checked, with a message that
+//! names the setting, its source and what is expected.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::ground::bindings::FieldMode;
+use crate::ground::input;
+use crate::ground::policy::{self, Authority, Limits};
+use crate::ground::vocabulary::Vocabulary;
+
+use super::sources::{Source, Values};
+use super::table::{
+    API_DEADLINE, CA_FILE, CHANNEL, COMPONENT, COMPONENT_SHA256, DRY_RUN, ENDPOINT, EXTRA_SOFTWARE,
+    FACTS, FIELD_MODE, KUBECONFIG, MARKER, PAGE_SIZE, SPREAD, TERMINATION_MESSAGE_PATH, TOKEN_FILE,
+    USER_AGENT,
+};
+
+/// The parsed settings of a run.
+#[derive(Debug)]
+pub struct Config {
+    pub endpoint: String,
+    pub authority: Authority,
+    pub field_mode: FieldMode,
+    pub channel: String,
+    /// Where to write the upgrade notice, if anywhere.
+    pub termination_message_path: Option<PathBuf>,
+    pub component: Option<PathBuf>,
+    /// The digest the component must have (`trust.rs`).
+    pub component_sha256: Option<crate::ground::digest::Sha256>,
+    pub facts: Option<PathBuf>,
+    pub dry_run: bool,
+    pub kubeconfig: Option<PathBuf>,
+    pub api_deadline: Duration,
+    pub page_size: u32,
+    pub spread: Duration,
+    pub limits: Limits,
+    /// The bearer token read from the token file.
+    pub bearer_token: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+    /// The software list with the operator's extra names.
+    pub vocabulary: Vocabulary,
+    /// The report request's `User-Agent`.
+    pub user_agent: http::HeaderValue,
+    /// The public marker header, if one is set.
+    pub marker: Option<(http::HeaderName, http::HeaderValue)>,
+}
+
+/// A credential: shown as `<redacted>` by Debug, so it cannot reach a log.
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Config {
+    pub fn parse(values: &Values) -> anyhow::Result<Self> {
+        values.check_readable()?;
+        let written = values.get(ENDPOINT).0;
+        let authority = Authority::of_endpoint(written).map_err(|reason| {
+            anyhow::anyhow!("{ENDPOINT} (from {}): {reason}", values.get(ENDPOINT).1)
+        })?;
+        // The component is given the URL in normal form: an IDN host in
+        // punycode (what it connects to, and its `Host` and TLS name), the
+        // path percent-encoded. A URL the policy accepted always parses.
+        let endpoint = url::Url::parse(written)
+            .map(String::from)
+            .unwrap_or_else(|_| written.to_string());
+        let field_mode = match values.get(FIELD_MODE).0.to_ascii_lowercase().as_str() {
+            "minimal" => FieldMode::Minimal,
+            "standard" => FieldMode::Standard,
+            _ => return Err(values.invalid(FIELD_MODE, "minimal or standard")),
+        };
+        // Every limit from the policy's table: its setting, its range.
+        let mut limits = Limits::default();
+        for setting in policy::LIMIT_SETTINGS {
+            let value = values.number(setting.key, setting.min..=setting.max)?;
+            setting.apply(&mut limits, value);
+        }
+        let bearer_token = match values.path(TOKEN_FILE) {
+            None => None,
+            Some(path) => {
+                let token = std::fs::read_to_string(&path).map_err(|e| {
+                    anyhow::anyhow!("{TOKEN_FILE}: cannot read {}: {e}", path.display())
+                })?;
+                let token = token.trim();
+                anyhow::ensure!(
+                    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic()),
+                    "{TOKEN_FILE}: {} must hold one token of printable characters",
+                    path.display()
+                );
+                Some(Secret(token.to_string()))
+            }
+        };
+        let channel = values.get(CHANNEL).0.trim().to_string();
+        if channel.is_empty()
+            || channel.len() > 64
+            || !channel
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
+            return Err(values.invalid(
+                CHANNEL,
+                "a server tag of up to 64 letters, digits, dots, dashes or underscores",
+            ));
+        }
+        let termination_message_path = {
+            let (path, source) = values.get(TERMINATION_MESSAGE_PATH);
+            let path = PathBuf::from(path);
+            let given = !matches!(source, Source::Default);
+            (!path.as_os_str().is_empty() && (given || path.exists())).then_some(path)
+        };
+        Ok(Self {
+            endpoint,
+            authority,
+            field_mode,
+            channel,
+            termination_message_path,
+            component: values.path(COMPONENT),
+            component_sha256: component_sha256(values)?,
+            facts: values.path(FACTS),
+            dry_run: values.flag(DRY_RUN)?,
+            kubeconfig: match values.path(KUBECONFIG) {
+                Some(path) if !path.is_file() => {
+                    return Err(anyhow::anyhow!(
+                        "{KUBECONFIG}={} (from {}): no such file; give an existing kubeconfig or leave it empty",
+                        path.display(),
+                        values.get(KUBECONFIG).1
+                    ));
+                }
+                Some(path) => Some(check_kubeconfig(values, path)?),
+                None => None,
+            },
+            api_deadline: Duration::from_secs(values.number(API_DEADLINE, 1..=600)?),
+            page_size: values.number(PAGE_SIZE, 1..=10_000)? as u32,
+            spread: Duration::from_secs(values.number(SPREAD, 0..=86_400)?),
+            limits,
+            bearer_token,
+            ca_file: values.path(CA_FILE),
+            vocabulary: Vocabulary::parse_extra(values.get(EXTRA_SOFTWARE).0)
+                .map(Vocabulary::with_extra)
+                .map_err(|reason| {
+                    anyhow::anyhow!(
+                        "{EXTRA_SOFTWARE} (from {}): {reason}",
+                        values.get(EXTRA_SOFTWARE).1
+                    )
+                })?,
+            user_agent: user_agent(values)?,
+            marker: marker(values)?,
+        })
+    }
+
+    /// What the configuration puts at risk, each one `WARN` line of a run.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.bearer_token.is_some() && self.authority.scheme == "http" {
+            warnings.push(format!(
+                "{TOKEN_FILE} is set for the plain-http endpoint {}: the bearer token crosses the network unencrypted, readable by anyone on the path; use an https endpoint or remove the token file",
+                self.authority
+            ));
+        }
+        warnings
+    }
+}
+
+/// The largest kubeconfig read: embedded certificates make a few KiB each.
+const MAX_KUBECONFIG_BYTES: u64 = 4 << 20;
+
+/// A kubeconfig the operator named is their input, like the facts file:
+/// one that cannot be read or parsed is a configuration error (exit 2),
+/// found before anything is contacted.
+fn check_kubeconfig(values: &Values, path: PathBuf) -> anyhow::Result<PathBuf> {
+    let source = values.get(KUBECONFIG).1;
+    let bytes = input::read_bounded(&path, MAX_KUBECONFIG_BYTES, "kubeconfig")
+        .map_err(|e| anyhow::anyhow!("{KUBECONFIG} (from {source}): {e:#}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "{KUBECONFIG}={} (from {source}): not UTF-8 text",
+            path.display()
+        )
+    })?;
+    kube::config::Kubeconfig::from_yaml(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{KUBECONFIG}={} (from {source}): not a usable kubeconfig: {}",
+            path.display(),
+            crate::ground::failure::one_line(&format!("{:#}", anyhow::Error::from(e)))
+        )
+    })?;
+    Ok(path)
+}
+
+/// The largest `User-Agent` or marker value accepted.
+const MAX_HEADER_VALUE_CHARS: usize = 256;
+
+/// A header value an operator typed: printable ASCII, bounded.
+fn header_value(values: &Values, key: &str, text: &str) -> anyhow::Result<http::HeaderValue> {
+    let printable = !text.is_empty()
+        && text.len() <= MAX_HEADER_VALUE_CHARS
+        && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+    printable
+        .then(|| http::HeaderValue::from_str(text).ok())
+        .flatten()
+        .ok_or_else(|| {
+            values.invalid(
+                key,
+                &format!("up to {MAX_HEADER_VALUE_CHARS} printable ASCII characters"),
+            )
+        })
+}
+
+fn user_agent(values: &Values) -> anyhow::Result<http::HeaderValue> {
+    match values.get(USER_AGENT).0 {
+        "" => Ok(http::HeaderValue::from_static(crate::USER_AGENT)),
+        text => header_value(values, USER_AGENT, text),
+    }
+}
+
+/// `Name: value`, a header the component may not set and the host does not
+/// set itself (so the marker cannot pose as a credential or the framing).
+pub(super) fn marker(
+    values: &Values,
+) -> anyhow::Result<Option<(http::HeaderName, http::HeaderValue)>> {
+    let text = values.get(MARKER).0;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let expected = "`Name: value`, a header name of letters, digits and dashes other than Authorization, Cookie, Host, User-Agent or a framing header";
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| values.invalid(MARKER, expected))?;
+    let name = http::HeaderName::from_bytes(name.trim().as_bytes())
+        .ok()
+        .filter(|name| {
+            !policy::header_forbidden(name)
+                && *name != http::header::HOST
+                && !name.as_str().starts_with("content-")
+        })
+        .ok_or_else(|| values.invalid(MARKER, expected))?;
+    Ok(Some((name, header_value(values, MARKER, value.trim())?)))
+}
+
+/// The component pin: empty, or 64 hexadecimal digits.
+pub fn component_sha256(values: &Values) -> anyhow::Result<Option<crate::ground::digest::Sha256>> {
+    let text = values.get(COMPONENT_SHA256).0;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    crate::ground::digest::Sha256::parse(text).map(Some).ok_or_else(|| {
+        values.invalid(
+            COMPONENT_SHA256,
+            "the component's sha256 as 64 hexadecimal digits, as `upgrade-responder compile` prints it",
+        )
+    })
+}
