@@ -19,5 +19,8 @@ pub mod report;
 pub mod sandbox;
 pub mod settings;
 
+#[cfg(test)]
+mod layout;
+
 /// What the host sends as `User-Agent` on every request it makes.
 pub const USER_AGENT: &str = concat!("upgrade-responder/", env!("CARGO_PKG_VERSION"));
