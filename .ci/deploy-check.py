@@ -238,7 +238,7 @@ def host_settings():
 
 def words(marker):
     """The words a host parser accepts: the `"word" =>` arms of the match
-    that follows marker (e.g. `values.get(LOG_FORMAT).0`)."""
+    that follows marker (e.g. `match values.get(LOG_FORMAT).0`)."""
     text = host_file(marker)
     start = text.index(marker)
     block = text[start:text.index("_ =>", start)]
@@ -421,12 +421,12 @@ def schema_checks():
     templates = "".join(p.read_text() for p in (CHART / "templates").glob("*.yaml"))
     owned = sorted(set(settings) - allowed)
     check(all(k in templates for k in owned), f"the settings refused in extraEnv are the ones the chart sets: {owned}")
-    check(sorted(schema["properties"]["fieldMode"].get("enum", [])) == words("values.get(FIELD_MODE).0")
+    check(sorted(schema["properties"]["fieldMode"].get("enum", [])) == words("match values.get(FIELD_MODE).0")
           and defaults["fieldMode"] == settings[consts["FIELD_MODE"]][0],
-          f"fieldMode: the host's words {words('values.get(FIELD_MODE).0')}, default {defaults['fieldMode']}")
+          f"fieldMode: the host's words {words('match values.get(FIELD_MODE).0')}, default {defaults['fieldMode']}")
     check(defaults["endpoint"] == settings[consts["ENDPOINT"]][0], "endpoint: the host's default")
     for key in ["LOG_FORMAT", "LOG_LEVEL"]:
-        host_words = words(f"values.get({key}).0")
+        host_words = words(f"match values.get({key}).0")
         check(sorted(rules[consts[key]].get("enum", [])) == host_words, f"{consts[key]}: the host's words {host_words}")
     flag_words = words("pub fn flag(")
     check(sorted(rules[consts["ENABLED"]].get("enum", [])) == flag_words == sorted(rules[consts["DRY_RUN"]].get("enum", [])),
