@@ -116,7 +116,7 @@ fn main() -> ExitCode {
         .collect();
     let values = Values::resolve(
         &cli.options.as_flags(),
-        |key| std::env::var(key).ok(),
+        |key| std::env::var_os(key),
         &env_names,
     );
     // `config` shows every value, an invalid log setting included, so it

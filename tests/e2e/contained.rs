@@ -34,6 +34,18 @@ const CONTAINED_TO: &[(&str, Contained)] = &[
         },
     ),
     (
+        // Every header the host refuses to a component, refused at the
+        // fields it builds; plain headers still allowed.
+        "contained-sets-proxy-headers",
+        Contained {
+            settings: &[],
+            stdout: Stdout::Exactly(
+                "authorization=forbidden proxy-authorization=forbidden cookie=forbidden user-agent=forbidden host=forbidden te=forbidden trailer=forbidden expect=forbidden max-forwards=forbidden via=forbidden forwarded=forbidden x-forwarded-for=forbidden x-forwarded-host=forbidden x-forwarded-proto=forbidden x-real-ip=forbidden x-original-url=forbidden x-rewrite-url=forbidden x-http-method-override=forbidden x-http-method=forbidden x-method-override=forbidden content-type=allowed x-request-id=allowed\n",
+            ),
+            log: &[],
+        },
+    ),
+    (
         "contained-floods-stdout",
         Contained {
             settings: &[],

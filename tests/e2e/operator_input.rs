@@ -188,3 +188,101 @@ fn the_spread_wait_is_announced_at_the_default_level() {
         ran.stderr
     );
 }
+
+/// An environment value that is not UTF-8 is never taken as unset: the
+/// opt-out reads as disabled (the safe reading), any other setting is a
+/// configuration error naming it, and nothing is contacted either way.
+#[test]
+fn a_value_that_is_not_utf8_is_never_read_as_unset() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let responder = responder_for("k3s-single");
+    let not_utf8 = |text: &[u8]| std::ffi::OsStr::from_bytes(text).to_os_string();
+    let ran = run(host()
+        .arg("--facts")
+        .arg(facts_file("k3s-single"))
+        .arg("--endpoint")
+        .arg(responder.url())
+        .env("UPGRADE_RESPONDER_ENABLED", not_utf8(b"false\xff")));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(responder.connection_count(), 0);
+    let info = ran.log_lines("INFO");
+    assert_eq!(info.len(), 1, "{}", ran.stderr);
+    assert!(
+        info[0].ends_with(
+            "disabled (UPGRADE_RESPONDER_ENABLED from the environment is not UTF-8 text, read as UPGRADE_RESPONDER_ENABLED=false: the safe reading of an opt-out): nothing read, nothing sent"
+        ),
+        "{}",
+        info[0]
+    );
+    let mut endpoint = responder.url().into_bytes();
+    endpoint.push(0xff);
+    let ran = run(host()
+        .arg("--facts")
+        .arg(facts_file("k3s-single"))
+        .env("UPGRADE_RESPONDER_ENDPOINT", not_utf8(&endpoint)));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert_eq!(responder.connection_count(), 0);
+    let error = ran.log_lines("ERROR");
+    assert_eq!(error.len(), 1, "{}", ran.stderr);
+    assert!(
+        error[0].ends_with(
+            "UPGRADE_RESPONDER_ENDPOINT: the environment value is not UTF-8 text; settings are read as UTF-8"
+        ),
+        "{}",
+        error[0]
+    );
+}
+
+/// Every run leaves its one line for `kubectl describe pod`: a failure, a
+/// disabled run and a report alike, so an earlier run's notice never
+/// stands after a later run.
+#[test]
+fn the_termination_message_holds_the_outcome_of_every_run() {
+    let dir = TempDir::new("termination-every-run");
+    let termination = dir.path().join("termination-log");
+    std::fs::write(&termination, "upgrade available: move to v9.9.9 now").unwrap();
+    let with_message = |command: &mut std::process::Command| {
+        command.env("UPGRADE_RESPONDER_TERMINATION_MESSAGE_PATH", &termination);
+        run(command)
+    };
+    // A configuration error.
+    let ran = with_message(
+        host()
+            .arg("--facts")
+            .arg(facts_file("k3s-single"))
+            .env("UPGRADE_RESPONDER_FIELD_MODE", "maximal"),
+    );
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    let error = ran.log_lines("ERROR");
+    assert_eq!(error.len(), 1, "{}", ran.stderr);
+    let written = std::fs::read_to_string(&termination).unwrap();
+    assert!(
+        written.starts_with("UPGRADE_RESPONDER_FIELD_MODE=\"maximal\""),
+        "{written}"
+    );
+    assert!(error[0].ends_with(&written), "{} / {written}", error[0]);
+    // The endpoint cannot be reached: a warning, exit 0, the same words.
+    let ran = with_message(
+        host()
+            .arg("--facts")
+            .arg(facts_file("k3s-single"))
+            .arg("--endpoint")
+            .arg(format!(
+                "http://127.0.0.1:{}/v1",
+                crate::common::closed_port()
+            )),
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let warn = ran.log_lines("WARN");
+    assert_eq!(warn.len(), 1, "{}", ran.stderr);
+    let written = std::fs::read_to_string(&termination).unwrap();
+    assert!(written.starts_with("report not sent: "), "{written}");
+    assert!(warn[0].ends_with(&written), "{} / {written}", warn[0]);
+    // A disabled run.
+    let ran = with_message(host().env("UPGRADE_RESPONDER_ENABLED", "false"));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&termination).unwrap(),
+        "disabled (UPGRADE_RESPONDER_ENABLED=false from environment)"
+    );
+}

@@ -27,7 +27,7 @@ use tower_http::map_response_body::MapResponseBodyLayer;
 use super::facts;
 use super::objects::{self, List};
 use crate::ground::bindings::{ClusterFacts, FactKinds, Workload, WorkloadKind};
-use crate::ground::vocabulary::Vocabulary;
+use crate::ground::vocabulary::{self, Vocabulary};
 
 /// How the host reaches the API server.
 pub struct Access {
@@ -61,6 +61,10 @@ struct Traffic {
 async fn client(access: &Access) -> anyhow::Result<Client> {
     let mut config = match &access.kubeconfig {
         Some(path) => {
+            // Read through the input door first (`settings::Config` checks
+            // the kubeconfig: a regular file, bounded); kube reads it again
+            // to make its relative certificate paths absolute.
+            #[allow(clippy::disallowed_methods)]
             let kubeconfig = Kubeconfig::read_from(path)
                 .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
             Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
@@ -149,7 +153,7 @@ async fn read_all(
     let kube_system: objects::Namespace = get(&client, namespace, traffic, &mut Vec::new())
         .await
         .map_err(|e| explain(e, "get namespace kube-system"))?;
-    let cluster_uuid = kube_system.metadata.uid.unwrap_or_default();
+    let cluster_uuid = vocabulary::cluster_uuid(&kube_system.metadata.uid.unwrap_or_default());
 
     let mut nodes = facts::NodeGroups::default();
     if needed.contains(FactKinds::NODES) {

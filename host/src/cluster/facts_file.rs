@@ -16,13 +16,14 @@ use crate::ground::bindings::{
 };
 use crate::ground::vocabulary::{self, OTHER, UNKNOWN, Vocabulary};
 
-/// Reads a facts file (the format `facts` prints, or the older raw form).
+/// Reads a facts file (the format `facts` prints, or the older raw form);
+/// an error names the setting it came from.
 pub fn load(path: &Path, vocabulary: &Vocabulary) -> anyhow::Result<ClusterFacts> {
-    let bytes = crate::ground::input::read_bounded(
-        path,
-        crate::ground::input::MAX_FACTS_FILE_BYTES,
-        "facts file",
-    )?;
+    read(path, vocabulary).map_err(|e| anyhow::anyhow!("{}: {e:#}", crate::settings::FACTS))
+}
+
+fn read(path: &Path, vocabulary: &Vocabulary) -> anyhow::Result<ClusterFacts> {
+    let bytes = crate::ground::input::read(path, crate::ground::input::FACTS_FILE)?;
     let facts = parse(&bytes, vocabulary).with_context(|| {
         format!(
             "{} is not cluster facts JSON (the format `upgrade-responder facts` prints)",
@@ -161,7 +162,7 @@ fn close(facts: ClusterFacts, vocabulary: &Vocabulary) -> ClusterFacts {
             minor: vocabulary::version_number(&version.minor),
             platform: vocabulary::platform(&version.platform),
         },
-        cluster_uuid: facts.cluster_uuid,
+        cluster_uuid: vocabulary::cluster_uuid(&facts.cluster_uuid),
         node_groups: groups.into_groups(),
         kube_system_workloads: workloads,
         unread_workloads: unread,

@@ -4,11 +4,11 @@
 //! it: what a run would refuse is never compiled. Prints the artefact's
 //! sha256 and the pin to set, without which no host loads it.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use crate::ground::digest::Sha256;
 use crate::ground::failure::{Failure, exit};
+use crate::ground::output_file;
 use crate::sandbox;
 use crate::sandbox::trust::{self, Form};
 use crate::settings;
@@ -29,14 +29,18 @@ pub fn compile(input: &Path, output: &Path) -> u8 {
     }
 }
 
+/// How messages name the output.
+const ARTEFACT: &str = "the precompiled artefact";
+
 fn precompile(input: &Path, output: &Path) -> Result<Sha256, Failure> {
     if !trust::HAS_COMPILER {
         return Err(Failure::Internal(anyhow::anyhow!(
             "this host has no compiler: run `upgrade-responder compile` with the compiler build of this host (the default cargo features)"
         )));
     }
-    let bytes = std::fs::read(input)
-        .map_err(|e| Failure::Config(anyhow::anyhow!("cannot read {}: {e}", input.display())))?;
+    // The output is checked before the compile, which takes seconds.
+    output_file::check(output, ARTEFACT).map_err(Failure::Config)?;
+    let bytes = super::run::read_component(input, |e| e)?;
     if Form::of(&bytes).is_precompiled() {
         return Err(Failure::Config(anyhow::anyhow!(
             "{} is already precompiled: compile the component's .wasm",
@@ -55,22 +59,6 @@ fn precompile(input: &Path, output: &Path) -> Result<Sha256, Failure> {
             "cannot serialize the compiled component: {e:#}"
         ))
     })?;
-    write(output, &artefact)
-        .map_err(|e| Failure::Config(anyhow::anyhow!("cannot write {}: {e}", output.display())))?;
+    output_file::write_replacing(output, &artefact, ARTEFACT).map_err(Failure::Config)?;
     Ok(Sha256::of(&artefact))
-}
-
-/// Writes the artefact whole or not at all: a half-written one would only
-/// be refused later, by its digest.
-fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{}.partial", std::process::id()));
-    let partial = path.with_file_name(name);
-    let result = std::fs::File::create(&partial)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::rename(&partial, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    result
 }

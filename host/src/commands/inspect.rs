@@ -20,12 +20,15 @@ pub fn inspect(path: &Path, values: &Values) -> u8 {
         Ok(pin) => pin,
         Err(error) => return Failure::Config(error).log(),
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match super::run::read_component(path, |e| e) {
         Ok(bytes) => bytes,
-        Err(error) => {
-            let error = anyhow::anyhow!("cannot read {}: {error}", path.display());
-            return Failure::Config(error).log();
+        // Too large to read: the verdict a load would give, unread.
+        Err(Failure::Refused(reason)) => {
+            println!("{}", path.display());
+            println!("verdict: not loaded: {reason}");
+            return exit::REFUSED;
         }
+        Err(failure) => return failure.log(),
     };
     let engine = match sandbox::engine() {
         Ok(engine) => engine,

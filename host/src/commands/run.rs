@@ -10,6 +10,7 @@
 //! refused components fail the job; everything the network or the cluster
 //! can do wrong is a warning and exit 0.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -19,6 +20,7 @@ use wasmtime::component::Linker;
 use crate::cluster::{api as cluster, facts, facts_file};
 use crate::ground::bindings::{ClusterFacts, FactKinds, FieldMode, Settings};
 use crate::ground::failure::{Failure, exit};
+use crate::ground::input;
 use crate::report::outcome::{self, Summary};
 use crate::sandbox::{self, Call, Checked, RunState};
 use crate::sandbox::{transport, trust};
@@ -27,11 +29,23 @@ use crate::settings::{self, Config, Values};
 /// Runs one report and returns the exit code.
 pub fn run(values: &Values) -> u8 {
     let started = Instant::now();
-    pipeline(values, started).unwrap_or_else(|failure| failure.log())
+    pipeline(values, started).unwrap_or_else(|failure| {
+        let code = failure.log();
+        // Every run leaves its one line for `kubectl describe pod`, a
+        // failure too, so no earlier run's notice is left standing.
+        if let Some(path) = settings::termination_message_path(values) {
+            outcome::write_termination_message(&path, &failure.to_string());
+        }
+        code
+    })
 }
 
 fn pipeline(values: &Values, started: Instant) -> Result<u8, Failure> {
     if opted_out(values)? {
+        if let Some(path) = settings::termination_message_path(values) {
+            let line = format!("disabled ({})", settings::opt_out_reason(values));
+            outcome::write_termination_message(&path, &line);
+        }
         return Ok(exit::OK);
     }
     let config = Config::parse(values).map_err(Failure::Config)?;
@@ -161,31 +175,35 @@ fn component_candidate(config: &Config) -> Result<sandbox::Candidate, Failure> {
         return Ok(sandbox::Candidate::built_in(pin));
     };
     let origin = path.display().to_string();
-    let limit = crate::ground::policy::HOST_BUDGET.component_bytes as u64;
-    let in_setting = |e: anyhow::Error| {
-        Failure::Config(anyhow::anyhow!(
-            "{} ({}): {e:#}",
-            settings::COMPONENT,
-            origin
-        ))
-    };
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read the component {origin}"))
-        .map_err(in_setting)?
-        .len();
-    if size > limit {
-        // The same words as the policy's check of the bytes.
-        return Err(Failure::Refused(format!(
-            "{origin} is {size} bytes; the host loads components of up to {limit} bytes"
-        )));
-    }
-    let bytes =
-        crate::ground::input::read_bounded(path, limit, "the component").map_err(in_setting)?;
+    let bytes = read_component(path, |e| {
+        anyhow::anyhow!("{} ({}): {e:#}", settings::COMPONENT, origin)
+    })?;
     Ok(sandbox::Candidate {
         bytes: bytes.into(),
         origin,
         pin,
     })
+}
+
+/// A component file's bytes, through the input door, for every command
+/// that takes one. A file over the policy's size is refused unread (exit 3,
+/// the words of the policy's check of the bytes); one that cannot be read
+/// is a configuration error, `named` saying which setting or argument.
+pub(crate) fn read_component(
+    path: &Path,
+    named: impl Fn(anyhow::Error) -> anyhow::Error,
+) -> Result<Vec<u8>, Failure> {
+    let limit = input::COMPONENT.max_bytes;
+    // The size from the path alone: a FIFO or device has none to speak of,
+    // and the door refuses it below.
+    let size = std::fs::metadata(path).map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+    if size > limit {
+        return Err(Failure::Refused(format!(
+            "{} is {size} bytes; the host loads components of up to {limit} bytes",
+            path.display()
+        )));
+    }
+    input::read(path, input::COMPONENT).map_err(|e| Failure::Config(named(e)))
 }
 
 /// The field mode as the settings spell it.

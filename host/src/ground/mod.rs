@@ -9,6 +9,7 @@ pub mod digest;
 pub mod failure;
 pub mod input;
 pub mod logging;
+pub mod output_file;
 pub mod policy;
 pub mod text;
 pub mod vocabulary;

@@ -157,20 +157,41 @@ pub fn grant_for(import: &str) -> Option<&'static Grant> {
     version_ok.then_some(grant)
 }
 
-/// Request headers a component may not set: the host sets credentials and
-/// the client's name itself, after the egress check. Added to wasi-http's
-/// own list (hop-by-hop and framing headers).
-pub const FORBIDDEN_REQUEST_HEADERS: &[http::HeaderName] = &[
-    http::header::AUTHORIZATION,
-    http::header::PROXY_AUTHORIZATION,
-    http::header::USER_AGENT,
-    http::header::COOKIE,
+/// Request headers a component may not set, added to wasi-http's own list
+/// (hop-by-hop and framing headers): the credentials and the client's name,
+/// which the host sets itself after the egress check; the framing and
+/// expectation headers wasi-http leaves open; and the headers a proxy or
+/// server in front of the endpoint reads as the request's origin, route or
+/// method, which beside the operator's bearer token could aim it elsewhere.
+pub const FORBIDDEN_REQUEST_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "user-agent",
+    "cookie",
+    "te",
+    "trailer",
+    "expect",
+    "max-forwards",
+    "via",
+    "forwarded",
+    "x-real-ip",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
 ];
 
-/// Whether a request header is forbidden to the component.
+/// Every header whose name starts with this is forbidden too
+/// (`X-Forwarded-For`, `-Host`, `-Proto`, `-Port`, `-Prefix`, ...).
+pub const FORBIDDEN_REQUEST_HEADER_PREFIX: &str = "x-forwarded-";
+
+/// Whether a request header is forbidden to the component (and to the
+/// operator's marker).
 pub fn header_forbidden(name: &http::HeaderName) -> bool {
     wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS.contains(name)
-        || FORBIDDEN_REQUEST_HEADERS.contains(name)
+        || FORBIDDEN_REQUEST_HEADERS.contains(&name.as_str())
+        || name.as_str().starts_with(FORBIDDEN_REQUEST_HEADER_PREFIX)
 }
 
 /// The WASI context of every run: no preopened directories, no environment,
@@ -206,10 +227,15 @@ impl Authority {
     /// The authority of an endpoint URL. Errors are operator errors: the
     /// message names the setting's value and what is wrong with it.
     pub fn of_endpoint(endpoint: &str) -> Result<Self, String> {
-        let shown = redact_userinfo(endpoint);
-        let url = url::Url::parse(endpoint)
-            .map_err(|e| format!("endpoint {shown:?} is not a URL: {e}"))?;
-        let authority = Self::of_url(&url).map_err(|e| format!("endpoint {shown:?} {e}"))?;
+        // Shown redacted and cut: a 20 KB endpoint is not echoed whole.
+        let shown = log_text(&redact_userinfo(endpoint), QUOTED_AUTHORITY_CHARS);
+        let url = url::Url::parse(endpoint).map_err(|e| match e {
+            url::ParseError::RelativeUrlWithoutBase => format!(
+                "endpoint \"{shown}\" is not a URL: it has no scheme: write it as https://host[:port]/path"
+            ),
+            e => format!("endpoint \"{shown}\" is not a URL: {e}"),
+        })?;
+        let authority = Self::of_url(&url).map_err(|e| format!("endpoint \"{shown}\" {e}"))?;
         // The URL parser reads `http:///x` and `http:x` as host `x`: the
         // operator wrote no host, so none is guessed.
         let written = endpoint
@@ -217,7 +243,7 @@ impl Authority {
             .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default());
         if written.is_none_or(str::is_empty) {
             return Err(format!(
-                "endpoint {shown:?} has no host: write it as scheme://host[:port]/path"
+                "endpoint \"{shown}\" has no host: write it as scheme://host[:port]/path"
             ));
         }
         Ok(authority)
@@ -322,6 +348,11 @@ pub struct HostBudget {
     /// Bytes of a component file; compiling is bounded by this and by
     /// `load_deadline`.
     pub component_bytes: usize,
+    /// Bytes of the largest function body and of all code together in a
+    /// `.wasm`, checked before compiling: the compiler's memory grows with
+    /// them, so they bound compiling in memory as the deadline does in time.
+    pub function_bytes: usize,
+    pub code_bytes: usize,
     pub load_deadline: Duration,
     /// Lines the host logs for one run's denied requests: the first is
     /// logged, the rest counted.
@@ -340,6 +371,8 @@ pub const HOST_BUDGET: HostBudget = HostBudget {
     memories: 20,
     tables: 20,
     component_bytes: 16 << 20,
+    function_bytes: 256 << 10,
+    code_bytes: 4 << 20,
     load_deadline: Duration::from_secs(10),
     denials_logged: 1,
     log_text_chars: 1024,
@@ -611,8 +644,27 @@ pub fn limit_rows(limits: &Limits) -> Vec<(&'static str, &'static str, String)> 
             "component text quoted in one log line",
             format!("{} characters", b.log_text_chars),
         ),
+        (
+            "derived",
+            "host memory held for the component, at most (all memories + handles x (fields + body chunk) + one per-call copy + stdout and stderr)",
+            format!("{} bytes", held_bytes(limits)),
+        ),
     ]);
     rows
+}
+
+/// The most memory the host holds for one run's component, from the
+/// limits in force: its memories, what the host holds per handle (one
+/// `fields` value and one buffered body chunk), one per-call copy of a
+/// returned value (bounded by the memory limit), and the two capped output
+/// streams. Denied requests add nothing: their bodies are drained, never
+/// buffered. SECURITY.md states the same sum.
+pub fn held_bytes(limits: &Limits) -> u64 {
+    let b = &HOST_BUDGET;
+    let per_handle = (b.fields_bytes + b.body_chunk_bytes) as u64;
+    limits.memory_bytes as u64 * 2
+        + b.handles as u64 * per_handle
+        + 2 * limits.max_output_bytes as u64
 }
 
 #[cfg(test)]
@@ -641,6 +693,43 @@ mod tests {
         assert!(!refused.contains("s3cret"), "{refused}");
         let unparsable = Authority::of_endpoint("https://user:s3cret@bad host/").unwrap_err();
         assert!(!unparsable.contains("s3cret"), "{unparsable}");
+    }
+
+    #[test]
+    fn origin_route_method_and_framing_headers_are_forbidden_plain_ones_not() {
+        for name in [
+            "authorization",
+            "cookie",
+            "user-agent",
+            "host",
+            "transfer-encoding",
+            "connection",
+            "te",
+            "trailer",
+            "expect",
+            "via",
+            "forwarded",
+            "x-forwarded-for",
+            "x-forwarded-host",
+            "x-forwarded-proto",
+            "x-original-url",
+            "x-rewrite-url",
+            "x-http-method-override",
+            "x-real-ip",
+            "max-forwards",
+        ] {
+            let header = http::HeaderName::from_static(name);
+            assert!(header_forbidden(&header), "{name} is allowed");
+        }
+        for name in [
+            "content-type",
+            "accept",
+            "x-telemetry-client",
+            "x-request-id",
+        ] {
+            let header = http::HeaderName::from_static(name);
+            assert!(!header_forbidden(&header), "{name} is forbidden");
+        }
     }
 
     #[test]
@@ -758,7 +847,9 @@ mod tests {
             assert!((setting.min..=setting.max).contains(&setting.default));
         }
         let rows = limit_rows(&limits);
-        assert_eq!(rows.len(), LIMIT_SETTINGS.len() + 9);
+        assert_eq!(rows.len(), LIMIT_SETTINGS.len() + 10);
+        // 32 MiB x 2 + 256 x 32 KiB + 2 x 16 KiB
+        assert_eq!(held_bytes(&limits), (64 << 20) + (8 << 20) + (32 << 10));
         assert!(rows.contains(&(
             "UPGRADE_RESPONDER_MEMORY_LIMIT_MIB",
             "linear memory, all memories together",

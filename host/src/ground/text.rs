@@ -17,14 +17,17 @@ pub fn redact_userinfo(text: &str) -> String {
     }
 }
 
-/// Component-supplied text made safe for one log line: control characters
-/// (newline, CR, NUL, escape, the Unicode line separators) are written as
+/// Outside text made safe for one log line, a JSON log field or the
+/// termination message: control characters (newline, CR, NUL, escape, the
+/// Unicode line separators) and the invisible format characters (the bidi
+/// overrides and isolates that reorder what a reader sees, zero-width
+/// spaces and joiners, the byte-order mark, tag characters) are written as
 /// escapes, and the text is cut after `max_chars` characters with a marker.
 pub fn log_text(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars.saturating_add(32)));
     let mut chars = text.chars();
     for c in chars.by_ref().take(max_chars) {
-        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+        if escaped(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -35,6 +38,33 @@ pub fn log_text(text: &str, max_chars: usize) -> String {
         out.push_str(&format!("[... {rest} more characters cut]"));
     }
     out
+}
+
+/// Whether a character is written as an escape: controls, the line and
+/// paragraph separators, and Unicode's invisible format characters
+/// (general category Cf) that a terminal or viewer renders as nothing or
+/// uses to reorder the text around them.
+fn escaped(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}'                     // soft hyphen
+            | '\u{034F}'                   // combining grapheme joiner
+            | '\u{061C}'                   // Arabic letter mark
+            | '\u{115F}' | '\u{1160}'      // Hangul fillers
+            | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'      // Mongolian selectors and vowel separator
+            | '\u{200B}'..='\u{200F}'      // zero-width space, joiners, LRM, RLM
+            | '\u{2028}'..='\u{202E}'      // separators, bidi embeddings and overrides
+            | '\u{2060}'..='\u{206F}'      // word joiner, invisible operators, bidi isolates
+            | '\u{3164}'                   // Hangul filler
+            | '\u{FE00}'..='\u{FE0F}'      // variation selectors
+            | '\u{FEFF}'                   // byte-order mark
+            | '\u{FFA0}'
+            | '\u{FFF9}'..='\u{FFFB}'      // interlinear annotation
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'    // tags and variation selectors supplement
+        )
 }
 
 #[cfg(test)]
@@ -66,5 +96,14 @@ mod tests {
         );
         assert_eq!(log_text("abcdef", 3), "abc[... 3 more characters cut]");
         assert_eq!(log_text("plain", 5), "plain");
+        // What a reader sees must be what is there: no reordering, nothing
+        // invisible.
+        assert_eq!(
+            log_text(
+                "v1.2\u{202E}3.1v\u{200B}x\u{2066}y\u{FEFF}\u{E0041}é中",
+                100
+            ),
+            "v1.2\\u{202e}3.1v\\u{200b}x\\u{2066}y\\u{feff}\\u{e0041}é中"
+        );
     }
 }

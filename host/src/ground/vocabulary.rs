@@ -362,6 +362,25 @@ fn known_suffixes(mut rest: &str, lists: &[&[&str]]) -> String {
     kept
 }
 
+/// The cluster's UUID (the `kube-system` namespace's UID, which the API
+/// server generates as a random UUID) in its canonical form: 8-4-4-4-12
+/// hexadecimal digits, lower case, or `unknown`. Whatever the source (an
+/// API server, a facts file), nothing else crosses: not a host name, not
+/// an address, not a note.
+pub fn cluster_uuid(text: &str) -> String {
+    let groups: Vec<&str> = text.trim().split('-').collect();
+    let shaped = groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()));
+    if shaped {
+        text.trim().to_ascii_lowercase()
+    } else {
+        UNKNOWN.to_string()
+    }
+}
+
 /// A kubelet version or `gitVersion` as `v` + three numbers + the known
 /// suffixes (`v1.31.6+k3s1`, `v1.31.6+rke2r1`, `v1.32.0-rc1+k3s1`,
 /// `v1.31.4-eks-aeac579` -> `v1.31.4`), or `unknown`.
@@ -638,6 +657,28 @@ pub fn uses_resource(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_uuid_crosses_as_the_cluster_uuid() {
+        for (text, crossed) in [
+            (
+                "53741f60-f208-48fc-ae81-8a969510a598",
+                "53741f60-f208-48fc-ae81-8a969510a598",
+            ),
+            (
+                " 53741F60-F208-48FC-AE81-8A969510A598\n",
+                "53741f60-f208-48fc-ae81-8a969510a598",
+            ),
+            ("node-name-prod-db-01.acme.internal 10.0.0.5", "unknown"),
+            ("53741f60-f208-48fc-ae81-8a969510a59", "unknown"),
+            ("53741f60-f208-48fc-ae81-8a969510a598-00", "unknown"),
+            ("53741f60f20848fcae818a969510a598", "unknown"),
+            ("53741f60-f208-48fc-ae81-8a969510a59g", "unknown"),
+            ("", "unknown"),
+        ] {
+            assert_eq!(cluster_uuid(text), crossed, "{text:?}");
+        }
+    }
 
     #[test]
     fn workload_names_and_repositories_become_software_or_other() {

@@ -123,9 +123,6 @@ pub fn summarise(
                 )),
                 None => Failure::NotReported(format!("{}{limit} ({context})", describe(&error))),
             };
-            if let Some(path) = termination_message_path {
-                write_termination_message(path, &failure.to_string());
-            }
             Err(failure)
         }
     }
@@ -207,20 +204,21 @@ pub fn notice_text(notice: &UpgradeNotice) -> String {
     }
 }
 
-/// Writes the notice where the kubelet reads the pod's termination message
-/// (`kubectl describe pod` shows it; no write permission on the cluster is
-/// needed). Best effort: a failure is a debug line, never a failed run.
-fn write_termination_message(path: &Path, text: &str) {
+/// Writes the run's one-line outcome where the kubelet reads the pod's
+/// termination message (`kubectl describe pod` shows it; no write
+/// permission on the cluster is needed), through the output door: never
+/// into a symlink, device or FIFO. Best effort: a failure is a warning,
+/// never a failed run.
+pub fn write_termination_message(path: &Path, text: &str) {
     // The kubelet keeps at most 4096 bytes of it.
     let mut end = text.len().min(4096);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    if let Err(error) = std::fs::write(path, &text[..end]) {
-        tracing::debug!(
-            "cannot write the termination message to {}: {error}",
-            path.display()
-        );
+    if let Err(error) =
+        crate::ground::output_file::write(path, &text.as_bytes()[..end], "the termination message")
+    {
+        tracing::warn!("{error:#} ({})", crate::settings::TERMINATION_MESSAGE_PATH);
     }
 }
 

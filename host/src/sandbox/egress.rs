@@ -126,6 +126,18 @@ type SendResult = wasmtime_wasi_http::Result<(
     HttpFuture<wasmtime_wasi_http::Result<()>>,
 )>;
 
+/// Reads and drops a body's frames until it ends, fails, or `max` bytes
+/// went by: at most one chunk is held at a time.
+async fn drain(mut body: wasmtime_wasi_http::WasiBody, max: u64) {
+    let mut seen: u64 = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen = seen.saturating_add(frame.data_ref().map_or(0, |d| d.len() as u64));
+        if seen > max {
+            break;
+        }
+    }
+}
+
 fn request_size_limit(max: u64) -> String {
     format!("request size limit ({max} bytes: line, headers, body and trailers)")
 }
@@ -187,12 +199,13 @@ impl WasiHttpHooks for Egress {
                     if first {
                         tracing::warn!("{reason}");
                     }
-                    // Read (a bounded part of) the body the component is still
-                    // writing, so it sees "request denied" and not a reset.
-                    let body = request.into_body();
+                    // Drain (a bounded part of) the body the component is
+                    // still writing, so it sees "request denied" and not a
+                    // reset. Each chunk is dropped as it comes: a denied
+                    // request is never buffered, whatever the size limit.
                     let _ = tokio::time::timeout(
                         Duration::from_secs(1),
-                        http_body_util::Limited::new(body, max_request as usize).collect(),
+                        drain(request.into_body(), max_request),
                     )
                     .await;
                     return Err(wasmtime_wasi_http::Error::HttpRequestDenied);

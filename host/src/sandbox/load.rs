@@ -255,6 +255,13 @@ fn load_within(
         }
         trust::Form::Wasm | trust::Form::Precompiled => {}
     }
+    if form == trust::Form::Wasm {
+        code_within_budget(&bytes)
+            .map_err(|reason| Refused::Component(format!("{origin} {reason}")))?;
+    }
+    // A native file where a .wasm was expected: most often a precompiled
+    // artefact cut short, whose header no longer reads as wasmtime's.
+    let native = bytes.starts_with(b"\x7fELF");
     let (done, result) = std::sync::mpsc::channel();
     let engine_for_load = engine.clone();
     std::thread::Builder::new()
@@ -283,9 +290,17 @@ fn load_within(
                 first_line(&format!("{error:#}"))
             )));
         }
-        Ok(Err(error)) => {
+        Ok(Err(_)) if native => {
             return Err(Refused::Component(format!(
-                "{origin} is not a WebAssembly component: {error:#}"
+                "{origin} is not a WebAssembly component but a native (ELF) file: a precompiled artefact cut short or damaged? Compile its .wasm again with `upgrade-responder compile`"
+            )));
+        }
+        Ok(Err(error)) => {
+            // One line: wasmparser's context (offsets, expected bytes)
+            // says nothing an operator can act on.
+            return Err(Refused::Component(format!(
+                "{origin} is not a WebAssembly component: {}",
+                first_line(&format!("{error:#}"))
             )));
         }
         Err(_) => {
@@ -303,6 +318,46 @@ fn load_within(
             load_time: started.elapsed(),
         },
     })
+}
+
+/// A `.wasm`'s code against the policy's bounds, read before anything is
+/// compiled: the largest function body and all code together, over every
+/// core module the component holds. What is not wasm is left to the
+/// compiler, which names it.
+fn code_within_budget(bytes: &[u8]) -> Result<(), String> {
+    let budget = &policy::HOST_BUDGET;
+    let (largest, total) = code_sizes(bytes);
+    if largest > budget.function_bytes {
+        return Err(format!(
+            "has a function of {largest} bytes; the host compiles functions of up to {} bytes (compiling one takes memory in proportion)",
+            budget.function_bytes
+        ));
+    }
+    if total > budget.code_bytes {
+        return Err(format!(
+            "has {total} bytes of code; the host compiles components of up to {} bytes of code (compiling takes memory in proportion)",
+            budget.code_bytes
+        ));
+    }
+    Ok(())
+}
+
+/// The largest function body and the sum of all bodies, in bytes; the
+/// parse stops at the first malformed part.
+pub(super) fn code_sizes(bytes: &[u8]) -> (usize, usize) {
+    let (mut largest, mut total) = (0, 0);
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(wasmparser::Payload::CodeSectionEntry(body)) => {
+                let size = body.range().len();
+                largest = largest.max(size);
+                total += size;
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    (largest, total)
 }
 
 #[cfg(feature = "compiler")]
@@ -357,6 +412,51 @@ pub fn check_loaded(engine: &Engine, loaded: Loaded) -> Result<Checked, Unfit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The code bounds leave the shipped components far inside them, and
+    /// refuse a function the compiler would need hundreds of MiB for.
+    #[test]
+    fn the_code_bounds_fit_the_shipped_components_and_refuse_a_huge_function() {
+        let budget = &policy::HOST_BUDGET;
+        for (name, wasm) in [
+            ("k3s", component_artifacts::K3S_REPORTER),
+            ("rke2", component_artifacts::RKE2_REPORTER),
+        ] {
+            let (largest, total) = code_sizes(wasm);
+            eprintln!("{name}: largest function {largest} bytes, code {total} bytes");
+            assert!(
+                largest > 0 && largest * 4 <= budget.function_bytes,
+                "{name}: {largest}"
+            );
+            assert!(total * 4 <= budget.code_bytes, "{name}: {total}");
+            assert_eq!(code_within_budget(wasm), Ok(()));
+        }
+        // One function of 300 KiB of `nop`s.
+        let mut module = wasm_encoder::Module::new();
+        let mut types = wasm_encoder::TypeSection::new();
+        types.ty().function([], []);
+        module.section(&types);
+        let mut functions = wasm_encoder::FunctionSection::new();
+        functions.function(0);
+        module.section(&functions);
+        let mut code = wasm_encoder::CodeSection::new();
+        let mut body = wasm_encoder::Function::new([]);
+        for _ in 0..300 << 10 {
+            body.instruction(&wasm_encoder::Instruction::Nop);
+        }
+        body.instruction(&wasm_encoder::Instruction::End);
+        code.function(&body);
+        module.section(&code);
+        let bytes = module.finish();
+        let (largest, _) = code_sizes(&bytes);
+        assert_eq!(
+            code_within_budget(&bytes),
+            Err(format!(
+                "has a function of {largest} bytes; the host compiles functions of up to {} bytes (compiling one takes memory in proportion)",
+                budget.function_bytes
+            ))
+        );
+    }
     use crate::sandbox::epoch::engine;
 
     /// A load still running at the deadline is abandoned with its own

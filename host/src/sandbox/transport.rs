@@ -33,8 +33,8 @@ pub fn tls_config(ca_file: Option<&Path>) -> anyhow::Result<Arc<rustls::ClientCo
         roots: webpki_roots::TLS_SERVER_ROOTS.into(),
     };
     if let Some(path) = ca_file {
-        let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-            .with_context(|| format!("cannot read CA bundle {}", path.display()))?
+        let bundle = crate::ground::input::read(path, crate::ground::input::CA_BUNDLE)?;
+        let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bundle)
             .collect::<Result<_, _>>()
             .with_context(|| format!("CA bundle {} is not PEM certificates", path.display()))?;
         anyhow::ensure!(

@@ -34,6 +34,12 @@ pub fn invalid_settings(values: &Values) -> Vec<(&'static str, String)> {
                 .map(|(key, error)| (*key, error.clone()))
                 .collect(),
             unknown: Vec::new(),
+            not_utf8: values
+                .not_utf8
+                .iter()
+                .copied()
+                .filter(|key| *key == setting.key)
+                .collect(),
         };
         let checked = match setting.key {
             ENABLED => enabled(&alone).map(drop),

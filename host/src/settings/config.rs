@@ -12,9 +12,9 @@ use crate::ground::vocabulary::Vocabulary;
 
 use super::sources::{Source, Values};
 use super::table::{
-    API_DEADLINE, CA_FILE, CHANNEL, COMPONENT, COMPONENT_SHA256, DRY_RUN, ENDPOINT, EXTRA_SOFTWARE,
-    FACTS, FIELD_MODE, KUBECONFIG, MARKER, PAGE_SIZE, SPREAD, TERMINATION_MESSAGE_PATH, TOKEN_FILE,
-    USER_AGENT,
+    API_DEADLINE, CA_FILE, CHANNEL, COMPONENT, COMPONENT_SHA256, DEADLINE, DRY_RUN, ENDPOINT,
+    EXTRA_SOFTWARE, FACTS, FIELD_MODE, KUBECONFIG, MARKER, PAGE_SIZE, SPREAD,
+    TERMINATION_MESSAGE_PATH, TOKEN_FILE, USER_AGENT,
 };
 
 /// The parsed settings of a run.
@@ -89,8 +89,8 @@ impl Config {
         let bearer_token = match values.path(TOKEN_FILE) {
             None => None,
             Some(path) => {
-                let token = std::fs::read_to_string(&path).map_err(|e| {
-                    anyhow::anyhow!("{TOKEN_FILE}: cannot read {}: {e}", path.display())
+                let token = input::read_text(&path, input::TOKEN_FILE).map_err(|e| {
+                    anyhow::anyhow!("{TOKEN_FILE} (from {}): {e:#}", values.get(TOKEN_FILE).1)
                 })?;
                 let token = token.trim();
                 anyhow::ensure!(
@@ -113,12 +113,7 @@ impl Config {
                 "a server tag of up to 64 letters, digits, dots, dashes or underscores",
             ));
         }
-        let termination_message_path = {
-            let (path, source) = values.get(TERMINATION_MESSAGE_PATH);
-            let path = PathBuf::from(path);
-            let given = !matches!(source, Source::Default);
-            (!path.as_os_str().is_empty() && (given || path.exists())).then_some(path)
-        };
+        let termination_message_path = termination_message_path(values);
         Ok(Self {
             endpoint,
             authority,
@@ -168,33 +163,61 @@ impl Config {
                 self.authority
             ));
         }
+        // The wait, the cluster read and the component's two calls must
+        // end before the shipped Job's deadline kills the pod; the chart
+        // refuses such values, a hand-set environment gets this warning.
+        let budget = self.spread + self.api_deadline + 2 * self.limits.component_deadline;
+        if budget + SHIPPED_JOB_MARGIN > SHIPPED_JOB_DEADLINE {
+            warnings.push(format!(
+                "{SPREAD}={} with {API_DEADLINE}={} and {DEADLINE}={} needs up to {} s, but the shipped Job is killed after {} s (activeDeadlineSeconds, less {} s to start): the run would be killed while it waits; lower {SPREAD} or raise the Job's activeDeadlineSeconds",
+                self.spread.as_secs(),
+                self.api_deadline.as_secs(),
+                self.limits.component_deadline.as_secs(),
+                budget.as_secs(),
+                SHIPPED_JOB_DEADLINE.as_secs(),
+                SHIPPED_JOB_MARGIN.as_secs(),
+            ));
+        }
         warnings
     }
 }
 
-/// The largest kubeconfig read: embedded certificates make a few KiB each.
-const MAX_KUBECONFIG_BYTES: u64 = 4 << 20;
+/// The `activeDeadlineSeconds` of the shipped manifest and chart, and the
+/// time a pod needs to start and load the component before the run's own
+/// clock starts (the chart's values schema holds the same figures).
+const SHIPPED_JOB_DEADLINE: Duration = Duration::from_secs(1200);
+const SHIPPED_JOB_MARGIN: Duration = Duration::from_secs(120);
+
+/// Where the run's outcome is written for `kubectl describe pod`: the
+/// setting if given, else the default only where it exists (in a pod).
+/// Read on its own too, so a run that fails before its settings parse
+/// still leaves its line there.
+pub fn termination_message_path(values: &Values) -> Option<PathBuf> {
+    let (path, source) = values.get(TERMINATION_MESSAGE_PATH);
+    let path = PathBuf::from(path);
+    let given = !matches!(source, Source::Default);
+    (!path.as_os_str().is_empty() && (given || path.exists())).then_some(path)
+}
 
 /// A kubeconfig the operator named is their input, like the facts file:
 /// one that cannot be read or parsed is a configuration error (exit 2),
 /// found before anything is contacted.
 fn check_kubeconfig(values: &Values, path: PathBuf) -> anyhow::Result<PathBuf> {
     let source = values.get(KUBECONFIG).1;
-    let bytes = input::read_bounded(&path, MAX_KUBECONFIG_BYTES, "kubeconfig")
+    let text = input::read_text(&path, input::KUBECONFIG)
         .map_err(|e| anyhow::anyhow!("{KUBECONFIG} (from {source}): {e:#}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        anyhow::anyhow!(
-            "{KUBECONFIG}={} (from {source}): not UTF-8 text",
-            path.display()
-        )
-    })?;
-    kube::config::Kubeconfig::from_yaml(&text).map_err(|e| {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&text).map_err(|e| {
         anyhow::anyhow!(
             "{KUBECONFIG}={} (from {source}): not a usable kubeconfig: {}",
             path.display(),
             crate::ground::failure::one_line(&format!("{:#}", anyhow::Error::from(e)))
         )
     })?;
+    anyhow::ensure!(
+        !kubeconfig.clusters.is_empty(),
+        "{KUBECONFIG}={} (from {source}): not a usable kubeconfig: it names no cluster",
+        path.display()
+    );
     Ok(path)
 }
 
@@ -233,7 +256,7 @@ pub(super) fn marker(
     if text.is_empty() {
         return Ok(None);
     }
-    let expected = "`Name: value`, a header name of letters, digits and dashes other than Authorization, Cookie, Host, User-Agent or a framing header";
+    let expected = "`Name: value`, a header name of letters, digits and dashes other than Authorization, Cookie, Host, User-Agent, a framing or expectation header (TE, Trailer, Expect) or one a proxy reads as the origin, route or method (Forwarded, Via, X-Forwarded-*, X-Original-URL, X-HTTP-Method-Override)";
     let (name, value) = text
         .split_once(':')
         .ok_or_else(|| values.invalid(MARKER, expected))?;

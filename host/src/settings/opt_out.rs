@@ -7,7 +7,7 @@ use super::table::ENABLED;
 /// read, so a disabled run does nothing at all. A misspelled opt-out
 /// (`UPGRADE_RESPONDER_ENABLE=false`) counts as an opt-out.
 pub fn enabled(values: &Values) -> anyhow::Result<bool> {
-    if values.misspelled_opt_out().is_some() {
+    if values.misspelled_opt_out().is_some() || values.not_utf8.contains(ENABLED) {
         return Ok(false);
     }
     if let Some(error) = values.unreadable.get(ENABLED) {
@@ -24,6 +24,9 @@ pub fn opt_out_reason(values: &Values) -> String {
             unknown.key,
             unknown.value.trim(),
             unknown.source
+        ),
+        None if values.not_utf8.contains(ENABLED) => format!(
+            "{ENABLED} from the environment is not UTF-8 text, read as {ENABLED}=false: the safe reading of an opt-out"
         ),
         None => format!("{ENABLED}=false from {}", values.get(ENABLED).1),
     }

@@ -8,7 +8,8 @@
 //!
 //! Also the names that look like a setting but are none.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -45,6 +46,8 @@ pub struct Values {
     /// `UPGRADE_RESPONDER_*` names that are no setting (a typo, most
     /// likely), with their value and source.
     pub(super) unknown: Vec<Unknown>,
+    /// Settings whose environment value is not UTF-8 text.
+    pub(super) not_utf8: BTreeSet<&'static str>,
 }
 
 /// A name that looks like a setting but is none.
@@ -63,11 +66,21 @@ impl Values {
     /// touch the process environment).
     /// `env_names` lists the environment's variable names, so unknown
     /// `UPGRADE_RESPONDER_*` names can be named.
+    ///
+    /// An environment value that is not UTF-8 is never read as unset: it
+    /// makes the setting unreadable (exit 2), and for the opt-out it reads
+    /// as disabled, the safe reading.
     pub fn resolve(
         flags: &BTreeMap<&'static str, String>,
-        env: impl Fn(&str) -> Option<String>,
+        env_os: impl Fn(&str) -> Option<OsString>,
         env_names: &[String],
     ) -> Self {
+        let not_utf8: BTreeSet<&'static str> = SETTINGS
+            .iter()
+            .filter(|s| env_os(s.key).is_some_and(|v| v.to_str().is_none()))
+            .map(|s| s.key)
+            .collect();
+        let env = |key: &str| env_os(key).map(|v| v.to_string_lossy().into_owned());
         let dirs_value = flags
             .get(CONFIG_DIRS)
             .cloned()
@@ -78,6 +91,14 @@ impl Values {
             .collect();
         let mut values = BTreeMap::new();
         let mut unreadable = BTreeMap::new();
+        // A directory that is missing holds no setting (the default ones
+        // are there only in a pod); one that is a file is a mistake.
+        if let Some(dir) = dirs.iter().find(|d| d.exists() && !d.is_dir()) {
+            unreadable.insert(
+                CONFIG_DIRS,
+                format!("{} is not a directory of setting files", dir.display()),
+            );
+        }
         for setting in SETTINGS {
             let from_file = if flags.contains_key(setting.key) || env(setting.key).is_some() {
                 None
@@ -112,10 +133,20 @@ impl Values {
             })
             .collect();
         unknown.extend(unknown_files(&dirs));
+        for key in &not_utf8 {
+            if !flags.contains_key(key) {
+                unreadable.insert(
+                    *key,
+                    "the environment value is not UTF-8 text; settings are read as UTF-8"
+                        .to_string(),
+                );
+            }
+        }
         Self {
             values,
             unreadable,
             unknown,
+            not_utf8,
         }
     }
 
@@ -154,7 +185,9 @@ impl Values {
 
     pub(super) fn invalid(&self, key: &str, expected: &str) -> anyhow::Error {
         let (value, source) = self.get(key);
-        anyhow::anyhow!("{key}={value:?} (from {source}) is not valid: expected {expected}")
+        // Cut: a 10 KB value is not echoed whole into the log.
+        let value = crate::ground::text::log_text(value, 200);
+        anyhow::anyhow!("{key}=\"{value}\" (from {source}) is not valid: expected {expected}")
     }
 
     pub fn flag(&self, key: &str) -> anyhow::Result<bool> {
@@ -201,7 +234,7 @@ fn from_dirs(dirs: &[PathBuf], key: &str) -> anyhow::Result<Option<(String, Path
             Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => continue,
             _ => {}
         }
-        let bytes = input::read_bounded(&path, input::MAX_SETTING_FILE_BYTES, "setting file")?;
+        let bytes = input::read(&path, input::SETTING_FILE)?;
         let value = String::from_utf8(bytes)
             .map_err(|_| anyhow::anyhow!("setting file {} is not UTF-8 text", path.display()))?;
         found = Some((value, path));
@@ -242,7 +275,7 @@ fn unknown_files(dirs: &[PathBuf]) -> Vec<Unknown> {
         names.sort();
         for name in names {
             let path = dir.join(&name);
-            let value = input::read_bounded(&path, input::MAX_SETTING_FILE_BYTES, "setting file")
+            let value = input::read(&path, input::SETTING_FILE)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
                 .unwrap_or_default();

@@ -21,7 +21,7 @@ fn resolve(flags: &[(&'static str, &str)], env: &[(&str, &str)]) -> Values {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let names: Vec<String> = env.keys().cloned().collect();
-    Values::resolve(&flags, |key| env.get(key).cloned(), &names)
+    Values::resolve(&flags, |key| env.get(key).map(Into::into), &names)
 }
 
 #[test]
