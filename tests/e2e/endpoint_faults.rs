@@ -129,6 +129,18 @@ pub fn cases() -> Vec<Case> {
             warning: r#"report delivered but the answer was not usable: bad response: answer is not an upgrade-responder answer: invalid type: string "v1.31.6+k3s1", expected a sequence; body starts "{\"versions\":\"v1.31.6+k3s1\",\"requestIntervalInMinutes\":\"soon\"}" (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
         },
         Case {
+            fault: "the whole request read, no answer",
+            target: || {
+                let mut target = Target::responder(Responder::start(Behaviour::Hang).unwrap());
+                target.env.push((
+                    "UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS",
+                    "1".to_string(),
+                ));
+                target
+            },
+            warning: r#"report delivered but the answer was not usable: request failed: timed out waiting for the answer (ConnectionReadTimeout) [the endpoint's first-byte timeout of 1000 ms (UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS) reached] (status=none bytes_sent=311 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+        },
+        Case {
             fault: "an answer that never ends",
             target: || {
                 let mut target = Target::responder(
@@ -142,7 +154,7 @@ pub fn cases() -> Vec<Case> {
                     .push(("UPGRADE_RESPONDER_DEADLINE_SECONDS", "2".to_string()));
                 target
             },
-            warning: r#"report not sent: component stopped: deadline (2000 ms) passed while the component waited (component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: component stopped: deadline (2000 ms) passed while the component waited (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
         },
     ]
 }

@@ -214,7 +214,7 @@ fn an_endpoint_timeout_names_its_setting() {
     );
     assert!(
         warning.contains(
-            "report not sent: request failed: timed out waiting for the answer (ConnectionReadTimeout) [the endpoint's first-byte timeout of 1000 ms (UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS) reached]"
+            "report delivered but the answer was not usable: request failed: timed out waiting for the answer (ConnectionReadTimeout) [the endpoint's first-byte timeout of 1000 ms (UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS) reached] (status=none bytes_sent="
         ),
         "{warning}"
     );

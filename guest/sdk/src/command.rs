@@ -176,7 +176,7 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
                 "{}",
                 sent_line(
                     &outcome,
-                    &settings.endpoint,
+                    &redact_userinfo(&settings.endpoint),
                     crate::facts::node_counts(&facts).nodes,
                     component,
                     elapsed_ms
@@ -189,7 +189,7 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
             eprintln!(
                 "report not sent: {} (endpoint={} component={component} elapsed_ms={elapsed_ms})",
                 describe(&error),
-                settings.endpoint,
+                redact_userinfo(&settings.endpoint),
             );
             1
         }
@@ -222,6 +222,20 @@ fn read_facts(input: &[u8]) -> Result<ClusterFacts, String> {
 /// The host's `report sent:` line: what the command saw (status, payload
 /// bytes; the host counts the whole request at its egress hook), then what
 /// the component read, in the very words of the host.
+/// A URL as it may be shown: the userinfo of its authority
+/// (`user:password@`), which may hold a credential, becomes `***`. The
+/// host's rule, tested against the same table of cases
+/// (`tests/fixtures/text/redaction.json`).
+fn redact_userinfo(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    let rest = &text[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]),
+        None => text.to_string(),
+    }
+}
+
 fn sent_line(
     outcome: &Outcome,
     endpoint: &str,
@@ -356,5 +370,18 @@ mod tests {
             })),
             "bad response: status 503"
         );
+    }
+
+    /// The host's redaction table: the `wasmtime run` mode shows URLs as
+    /// the host does.
+    #[test]
+    fn userinfo_never_shows_in_the_wasmtime_run_lines() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/text/redaction.json"))
+                .unwrap();
+        for case in table["cases"].as_array().unwrap() {
+            let (text, shown) = (case[0].as_str().unwrap(), case[1].as_str().unwrap());
+            assert_eq!(redact_userinfo(text), shown, "{text}");
+        }
     }
 }

@@ -26,7 +26,7 @@ pub mod exit {
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (
         exit::OK,
-        "reported (`INFO report sent:`), disabled (`INFO disabled (...)`), or ended by what is not the operator's to fix, logged as one `WARN` line: `report not sent:` (endpoint unreachable or slow, API error, component trapped or out of time) or `report delivered but the answer was not usable:` (the endpoint took the whole report and answered 500, a redirect or no JSON). The job does not fail, so no failed pods pile up and nothing backs off; the next scheduled run tries again.",
+        "reported (`INFO report sent:`), disabled (`INFO disabled (...)`), or ended by what is not the operator's to fix, logged as one `WARN` line: `report not sent:` (the endpoint cannot have the whole report: endpoint unreachable, API error, component trapped or out of time before the request was written) or `report delivered but the answer was not usable:` (the endpoint took the whole report and answered 500, a redirect or no JSON, or did not answer in time). The job does not fail, so no failed pods pile up and nothing backs off; the next scheduled run tries again.",
     ),
     (
         exit::FAILED,

@@ -37,11 +37,20 @@ pub fn summarise(
         Ok(finished) => finished,
         Err(stopped) => {
             log_component_output(&stopped.stdout, &stopped.stderr);
-            return Err(Failure::NotReported(format!(
-                "component stopped: {} (component={origin} elapsed_ms={})",
-                stopped.reason,
-                started.elapsed().as_millis()
-            )));
+            let elapsed_ms = started.elapsed().as_millis();
+            // Stopped after the endpoint had the whole report: delivered,
+            // with what the egress hook saw.
+            return Err(match stopped.exchange.filter(Exchange::delivered) {
+                Some(exchange) => Failure::Unusable(format!(
+                    "component stopped: {} ({} endpoint={endpoint} component={origin} elapsed_ms={elapsed_ms})",
+                    stopped.reason,
+                    seen(&exchange)
+                )),
+                None => Failure::NotReported(format!(
+                    "component stopped: {} (component={origin} elapsed_ms={elapsed_ms})",
+                    stopped.reason,
+                )),
+            });
         }
     };
     log_component_output(&finished.stdout, &finished.stderr);
@@ -73,6 +82,7 @@ pub fn summarise(
                 status: Some(status),
                 bytes_sent,
                 bytes_received,
+                ..
             }) = finished.events.exchange
             else {
                 return Err(Failure::NotReported(format!(
@@ -115,16 +125,31 @@ pub fn summarise(
             // An answer arrived, so the endpoint took the whole request:
             // the report is delivered, whatever the component made of it.
             // A denied later request is what failed: that one was not sent.
-            let answered = finished.events.exchange.and_then(|e| e.status);
-            let failure = match answered.filter(|_| finished.events.denied == 0) {
-                Some(status) => Failure::Unusable(format!(
-                    "{}{limit} (status={status} {context})",
+            let delivered = finished
+                .events
+                .exchange
+                .filter(|e| e.delivered() && finished.events.denied == 0);
+            let failure = match delivered {
+                Some(exchange) => Failure::Unusable(format!(
+                    "{}{limit} ({} {context})",
                     describe(&error),
+                    seen(&exchange)
                 )),
                 None => Failure::NotReported(format!("{}{limit} ({context})", describe(&error))),
             };
             Err(failure)
         }
+    }
+}
+
+/// What the egress hook saw of a delivered request, as `key=value`s: the
+/// status if an answer came, else `status=none` and the bytes of the
+/// request that was written whole.
+fn seen(exchange: &Exchange) -> String {
+    match exchange.status {
+        Some(status) => format!("status={status}"),
+        // The whole request was written; no answer came.
+        None => format!("status=none bytes_sent={}", exchange.bytes_sent),
     }
 }
 

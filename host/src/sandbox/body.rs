@@ -12,7 +12,12 @@ use super::events::{SharedEvents, record};
 /// Which way a bounded body goes, for the count and the limit's name.
 #[derive(Clone, Copy)]
 pub(super) enum Counted {
-    Sent,
+    /// The request body, with the length its `Content-Length` declares:
+    /// hyper stops polling a body of known length once that much is
+    /// written, so the end is seen there.
+    Sent {
+        declared: Option<u64>,
+    },
     Received,
 }
 
@@ -50,6 +55,20 @@ impl BoundedBody {
     }
 }
 
+impl BoundedBody {
+    /// A request body that ended was handed whole to the connection: the
+    /// endpoint has the report.
+    fn note_end(&self) {
+        if matches!(self.way, Counted::Sent { .. }) {
+            record(&self.events, |e| {
+                if let Some(exchange) = &mut e.exchange {
+                    exchange.request_complete = true;
+                }
+            });
+        }
+    }
+}
+
 fn trailer_bytes(trailers: &http::HeaderMap) -> u64 {
     trailers
         .iter()
@@ -77,7 +96,7 @@ impl Body for BoundedBody {
             record(&self.events, |e| {
                 if let Some(exchange) = &mut e.exchange {
                     match way {
-                        Counted::Sent => exchange.bytes_sent += bytes,
+                        Counted::Sent { .. } => exchange.bytes_sent += bytes,
                         Counted::Received => exchange.bytes_received += bytes,
                     }
                 }
@@ -88,11 +107,26 @@ impl Body for BoundedBody {
                 return Poll::Ready(Some(Err((self.too_big)())));
             }
         }
+        let declared_reached = match self.way {
+            Counted::Sent {
+                declared: Some(length),
+            } => self.seen >= length,
+            _ => false,
+        };
+        if frame.is_none() || declared_reached {
+            self.note_end();
+        }
         Poll::Ready(frame)
     }
 
+    /// hyper asks this before polling again, and stops at `true` without
+    /// a last poll: the end is noted here too.
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        let ended = self.inner.is_end_stream();
+        if ended {
+            self.note_end();
+        }
+        ended
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -16,7 +16,7 @@ use crate::ground::policy::{self, Limits};
 
 use super::egress::{Egress, EgressPolicy};
 use super::epoch::EPOCH_TICK;
-use super::events::{Bounds, Events, SharedEvents};
+use super::events::{Bounds, Events, Exchange, SharedEvents};
 use super::load::{Checked, Provenance};
 use super::state::RunState;
 use super::stop::stop_reason;
@@ -73,6 +73,9 @@ pub struct Stopped {
     pub reason: String,
     pub stdout: String,
     pub stderr: String,
+    /// The request as the egress hook saw it before the stop, if one was
+    /// sent: whether the report was delivered is read from it.
+    pub exchange: Option<Exchange>,
 }
 
 /// The kinds of facts the component reads in `mode`: its `facts-needed`
@@ -210,6 +213,7 @@ pub async fn call(
             ),
             stdout: stdout(),
             stderr: stderr(),
+            exchange: events_now().exchange,
         }),
         Ok(Ok(returned)) => Ok(Finished {
             returned: loggable(returned),
@@ -224,6 +228,7 @@ pub async fn call(
                 reason,
                 stdout: stdout(),
                 stderr: stderr(),
+                exchange: events.exchange,
             })
         }
         Err(_elapsed) => Err(Stopped {
@@ -233,6 +238,7 @@ pub async fn call(
             ),
             stdout: stdout(),
             stderr: stderr(),
+            exchange: events_now().exchange,
         }),
     };
     Ok(result)

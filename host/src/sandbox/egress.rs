@@ -220,11 +220,15 @@ impl WasiHttpHooks for Egress {
                     ..Exchange::default()
                 })
             });
+            let declared = request
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
             let request = request.map(|body| {
                 BoundedBody::new(
                     body,
                     max_request.saturating_sub(head),
-                    Counted::Sent,
+                    Counted::Sent { declared },
                     events.clone(),
                     request_size_limit(max_request),
                     || wasmtime_wasi_http::Error::HttpRequestBodySize(None),

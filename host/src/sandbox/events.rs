@@ -28,6 +28,17 @@ pub struct Exchange {
     pub bytes_sent: u64,
     /// Response body bytes the component read.
     pub bytes_received: u64,
+    /// Whether the request's body ended, handed whole to the connection:
+    /// the endpoint then has the whole report, answered or not.
+    pub request_complete: bool,
+}
+
+impl Exchange {
+    /// Whether the endpoint has the report: it answered, or the whole
+    /// request was written to it.
+    pub fn delivered(&self) -> bool {
+        self.status.is_some() || self.request_complete
+    }
 }
 
 pub(super) type SharedEvents = Arc<Mutex<Events>>;

@@ -102,7 +102,7 @@ pub const SETTINGS: &[Setting] = &[
         value: Value::WriteFile,
         default: "/dev/termination-log",
         example: "/tmp/upgrade-notice",
-        help: "Where the upgrade notice is written for `kubectl describe pod` (the pod's terminationMessagePath). Written only if the file exists or this is set; never fails a run.",
+        help: "Where each run's one-line outcome (the upgrade notice, or why there is none: a failure, a disabled run) is written for `kubectl describe pod` (the pod's terminationMessagePath). Written only if the file exists or this is set, and only into a regular file (never a symlink, device or FIFO); never fails a run.",
     },
     Setting {
         key: COMPONENT,
