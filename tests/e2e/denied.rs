@@ -50,7 +50,7 @@ const DENIED_BY: &[(&str, Denied)] = &[
             warnings: 2,
             warning: &[
                 "report not sent: request failed:",
-                "request denied by the host (only the configured endpoint may be reached) (HttpRequestDenied)",
+                "request denied by the host (not the endpoint, or past a limit: the host's log says which) (HttpRequestDenied)",
             ],
         },
     ),

@@ -254,7 +254,7 @@ fn an_authority_with_a_trailing_dot_is_denied_and_never_looked_up() {
     let warn = last_warning(&ran);
     assert_eq!(
         warn,
-        "report not sent: request failed: request denied by the host (only the configured endpoint may be reached) (HttpRequestDenied)"
+        "report not sent: request failed: request denied by the host (not the endpoint, or past a limit: the host's log says which) (HttpRequestDenied)"
     );
     assert_eq!(endpoint.connection_count(), 0);
 }

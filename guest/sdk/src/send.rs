@@ -51,7 +51,7 @@ fn describe(error: &wstd::http::Error) -> String {
 fn describe_code(code: &ErrorCode) -> String {
     let words = match code {
         ErrorCode::HttpRequestDenied => {
-            "request denied by the host (only the configured endpoint may be reached)"
+            "request denied by the host (not the endpoint, or past a limit: the host's log says which)"
         }
         ErrorCode::ConnectionRefused => "connection refused",
         ErrorCode::ConnectionTimeout => "connection timed out",

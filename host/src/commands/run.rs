@@ -236,8 +236,14 @@ async fn facts_needed(
     .context("cannot run the component")
     .map_err(Failure::Internal)?
     .map_err(|stopped| {
+        // Named by its export, with what it printed (a panic's message is
+        // on its stderr): nothing else of this call reaches the log.
+        let printed = match stopped.stderr.trim() {
+            "" => String::new(),
+            text => format!("; its stderr: {}", crate::ground::text::log_text(text, 300)),
+        };
         Failure::NotReported(format!(
-            "component stopped: {} (component={} elapsed_ms={})",
+            "component stopped in facts-needed: {}{printed} (component={} elapsed_ms={})",
             stopped.reason,
             component.origin,
             started.elapsed().as_millis()

@@ -10,6 +10,8 @@ use std::io::Read as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
+use super::text::io_reason;
+
 /// What a file is to the host, and the most it reads of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kind {
@@ -73,10 +75,10 @@ pub fn read(path: &Path, kind: Kind) -> anyhow::Result<Vec<u8>> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {}", reason(&e)))?;
+        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {}", io_reason(&e)))?;
     let metadata = file
         .metadata()
-        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {}", reason(&e)))?;
+        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {}", io_reason(&e)))?;
     anyhow::ensure!(
         metadata.is_file(),
         "cannot read {what} {shown}: not a regular file (a directory, device or FIFO is never read)"
@@ -89,7 +91,7 @@ pub fn read(path: &Path, kind: Kind) -> anyhow::Result<Vec<u8>> {
     // A file that grows while it is read is still cut at the bound.
     file.take(max_bytes + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {}", reason(&e)))?;
+        .map_err(|e| anyhow::anyhow!("cannot read {what} {shown}: {}", io_reason(&e)))?;
     anyhow::ensure!(
         bytes.len() as u64 <= max_bytes,
         "cannot read {what} {shown}: larger than {max_bytes} bytes"
@@ -106,15 +108,6 @@ pub fn read_text(path: &Path, kind: Kind) -> anyhow::Result<String> {
             path.display()
         )
     })
-}
-
-/// An I/O error's reason without the `(os error N)` tail.
-fn reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(end) => text[..end].to_lowercase(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 
+use super::text::io_reason;
+
 /// Whether `path` can take the bytes: it is a regular file the host may
 /// write, or it does not exist and its folder does and may be written.
 pub fn check(path: &Path, what: &str) -> anyhow::Result<()> {
@@ -40,7 +42,7 @@ pub fn check(path: &Path, what: &str) -> anyhow::Result<()> {
                 )
             })
         }
-        Err(error) => anyhow::bail!("cannot write {what} {shown}: {}", reason(&error)),
+        Err(error) => anyhow::bail!("cannot write {what} {shown}: {}", io_reason(&error)),
     }
 }
 
@@ -51,7 +53,8 @@ pub fn check(path: &Path, what: &str) -> anyhow::Result<()> {
 pub fn write(path: &Path, bytes: &[u8], what: &str) -> anyhow::Result<()> {
     check(path, what)?;
     let shown = path.display();
-    let fail = |e: std::io::Error| anyhow::anyhow!("cannot write {what} {shown}: {}", reason(&e));
+    let fail =
+        |e: std::io::Error| anyhow::anyhow!("cannot write {what} {shown}: {}", io_reason(&e));
     #[allow(clippy::disallowed_methods)] // the door itself
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -81,7 +84,8 @@ pub fn write_replacing(path: &Path, bytes: &[u8], what: &str) -> anyhow::Result<
     partial.push(format!(".partial-{}", std::process::id()));
     let partial = Path::new(&partial);
     let shown = path.display();
-    let fail = |e: std::io::Error| anyhow::anyhow!("cannot write {what} {shown}: {}", reason(&e));
+    let fail =
+        |e: std::io::Error| anyhow::anyhow!("cannot write {what} {shown}: {}", io_reason(&e));
     #[allow(clippy::disallowed_methods)] // the door itself
     let written = std::fs::OpenOptions::new()
         .write(true)
@@ -111,16 +115,7 @@ fn writable(path: &Path) -> Result<(), String> {
     if answer == 0 {
         Ok(())
     } else {
-        Err(reason(&std::io::Error::last_os_error()))
-    }
-}
-
-/// An I/O error's reason without the `(os error N)` tail.
-fn reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(end) => text[..end].to_lowercase(),
-        None => text,
+        Err(io_reason(&std::io::Error::last_os_error()))
     }
 }
 

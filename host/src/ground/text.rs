@@ -1,7 +1,8 @@
 //! Text from outside shown to an operator: every log line, message and
 //! file the host writes that quotes a component, a server or a setting goes
-//! through these two functions, so no quoted text can start a line or show a
-//! credential.
+//! through `log_text` and `redact_userinfo`, so no quoted text can start a
+//! line, hide or reorder what a reader sees, or show a credential; and the
+//! file doors word an I/O error's reason one way (`io_reason`).
 
 /// A URL (or URL-like text) as it may be shown anywhere: the userinfo of
 /// its authority (`user:password@`), which may hold a credential, is
@@ -65,6 +66,16 @@ fn escaped(c: char) -> bool {
             | '\u{1D173}'..='\u{1D17A}'
             | '\u{E0000}'..='\u{E0FFF}'    // tags and variation selectors supplement
         )
+}
+
+/// An I/O error's reason for a message, without the `(os error N)` tail:
+/// `no such file or directory`.
+pub fn io_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_lowercase(),
+        None => text,
+    }
 }
 
 #[cfg(test)]

@@ -139,6 +139,7 @@ pub async fn call(
         table,
         egress: Egress {
             policy,
+            export: call.export_name(),
             limits: limits.clone(),
             requests_made: 0,
             user_agent: http::HeaderValue::from_static(crate::USER_AGENT),

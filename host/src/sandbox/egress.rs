@@ -27,8 +27,10 @@ pub struct EgressPolicy {
 
 /// The wasi-http hooks: every outgoing request is checked here.
 pub(super) struct Egress {
-    /// `None` in a dry run: nothing may go out.
+    /// `None` for every export but `report`: nothing may go out.
     pub(super) policy: Option<EgressPolicy>,
+    /// The export running, for a denial's words.
+    pub(super) export: &'static str,
     pub(super) limits: Limits,
     pub(super) requests_made: u32,
     pub(super) user_agent: http::HeaderValue,
@@ -62,8 +64,12 @@ impl Egress {
         let scheme = uri.scheme_str().unwrap_or("");
         let authority = uri.authority().map(|a| a.as_str()).unwrap_or("");
         let Some(policy) = &self.policy else {
+            let why = match self.export {
+                "build-payload" => "a dry run sends nothing".to_string(),
+                export => format!("only `report` may send, not `{export}`"),
+            };
             return Err(format!(
-                "request to {scheme}://{} denied: dry run sends nothing",
+                "request to {scheme}://{} denied: {why}",
                 crate::ground::text::log_text(authority, 200)
             ));
         };

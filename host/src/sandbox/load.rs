@@ -256,12 +256,21 @@ fn load_within(
         trust::Form::Wasm | trust::Form::Precompiled => {}
     }
     if form == trust::Form::Wasm {
+        if bytes.starts_with(b"\x7fELF") {
+            // Most often a precompiled artefact cut short, whose header no
+            // longer reads as wasmtime's.
+            return Err(Refused::Component(format!(
+                "{origin} is not a WebAssembly component but a native (ELF) file: a precompiled artefact cut short or damaged? Compile its .wasm again with `upgrade-responder compile`"
+            )));
+        }
+        if !bytes.starts_with(b"\0asm") {
+            return Err(Refused::Component(format!(
+                "{origin} is not a WebAssembly component: it does not begin with the WebAssembly header (\\0asm); give the component's .wasm or its precompiled .cwasm"
+            )));
+        }
         code_within_budget(&bytes)
             .map_err(|reason| Refused::Component(format!("{origin} {reason}")))?;
     }
-    // A native file where a .wasm was expected: most often a precompiled
-    // artefact cut short, whose header no longer reads as wasmtime's.
-    let native = bytes.starts_with(b"\x7fELF");
     let (done, result) = std::sync::mpsc::channel();
     let engine_for_load = engine.clone();
     std::thread::Builder::new()
@@ -288,11 +297,6 @@ fn load_within(
             return Err(Refused::Component(format!(
                 "{origin} was precompiled for another engine: {}; recompile its .wasm with this host: `upgrade-responder compile COMPONENT.wasm -o {origin}`",
                 first_line(&format!("{error:#}"))
-            )));
-        }
-        Ok(Err(_)) if native => {
-            return Err(Refused::Component(format!(
-                "{origin} is not a WebAssembly component but a native (ELF) file: a precompiled artefact cut short or damaged? Compile its .wasm again with `upgrade-responder compile`"
             )));
         }
         Ok(Err(error)) => {

@@ -47,6 +47,11 @@ pub(super) fn stop_reason(error: &anyhow::Error, events: &Events, limits: &Limit
             "per-call copy limit ({} bytes, the memory limit)",
             limits.memory_bytes
         ))
+    } else if reason.contains("write exceeded budget") {
+        Some(format!(
+            "outgoing body chunk limit ({} bytes per write)",
+            budget.body_chunk_bytes
+        ))
     } else if reason.contains("count too high") {
         Some(format!(
             "instance, memory and table count limit ({} / {} / {})",
@@ -56,7 +61,10 @@ pub(super) fn stop_reason(error: &anyhow::Error, events: &Events, limits: &Limit
         None
     };
     let reason = crate::ground::text::log_text(first_line(&reason), budget.log_text_chars);
-    match events.limit_hit.clone().or(host_limit) {
+    // The trap's own cause first: a limit recorded earlier (a request
+    // denied past the request limit, which the component survived) is not
+    // what stopped it.
+    match host_limit.or_else(|| events.limit_hit.clone()) {
         Some(limit) => format!("{limit} reached: {reason}"),
         None => format!("component trapped: {reason}"),
     }

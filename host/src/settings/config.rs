@@ -125,7 +125,7 @@ impl Config {
             facts: values.path(FACTS),
             dry_run: values.flag(DRY_RUN)?,
             kubeconfig: match values.path(KUBECONFIG) {
-                Some(path) if !path.is_file() => {
+                Some(path) if !path.exists() => {
                     return Err(anyhow::anyhow!(
                         "{KUBECONFIG}={} (from {}): no such file; give an existing kubeconfig or leave it empty",
                         path.display(),
