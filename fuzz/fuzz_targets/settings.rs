@@ -6,31 +6,22 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use upgrade_responder::settings::{self, Config, SETTINGS, Values};
-
-/// Settings that name files or directories: left unset, so the fuzzer
-/// never reads the machine's files.
-const NAMES_FILES: [&str; 6] = [
-    settings::TOKEN_FILE,
-    settings::CA_FILE,
-    settings::COMPONENT,
-    settings::FACTS,
-    settings::KUBECONFIG,
-    settings::CONFIG_DIRS,
-];
+use upgrade_responder::settings::{self, Config, SETTINGS, Value, Values};
 
 fuzz_target!(|input: Vec<(u8, String)>| {
     let mut env: BTreeMap<&str, String> = BTreeMap::new();
     // No config directories: only what the input sets.
     env.insert(settings::CONFIG_DIRS, String::new());
     for (pick, value) in input {
-        let key = SETTINGS[usize::from(pick) % SETTINGS.len()].key;
-        if !NAMES_FILES.contains(&key) {
-            env.insert(key, value);
+        let setting = &SETTINGS[usize::from(pick) % SETTINGS.len()];
+        // Settings that name files or directories (the table's kinds) are
+        // left unset, so the fuzzer never reads or writes the machine's files.
+        if setting.value == Value::Text {
+            env.insert(setting.key, value);
         }
     }
     let names: Vec<String> = env.keys().map(|key| key.to_string()).collect();
-    let values = Values::resolve(&BTreeMap::new(), |key| env.get(key).cloned(), &names);
+    let values = Values::resolve(&BTreeMap::new(), |key| env.get(key).map(Into::into), &names);
     let results = [
         settings::enabled(&values).map(drop),
         settings::log_level(&values).map(drop),
