@@ -7,9 +7,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use upgrade_responder::ground::bindings::{Workload, WorkloadImage, WorkloadKind};
 use upgrade_responder::cluster::facts;
 use upgrade_responder::cluster::objects::{self, Node, Version};
+use upgrade_responder::ground::bindings::{Workload, WorkloadImage, WorkloadKind};
 use upgrade_responder::ground::vocabulary::Vocabulary;
 
 /// Short, and only letters, digits and the separators of versions and names.
@@ -50,17 +50,28 @@ fuzz_target!(|data: &[u8]| {
         ] {
             assert!(closed(text), "{text:?}");
         }
-        assert!(facts.roles.len() <= 5, "roles are a deduplicated set of five");
+        assert!(
+            facts.roles.len() <= 5,
+            "roles are a deduplicated set of five"
+        );
         assert!(facts.gpus.len() <= 4, "GPUs are counted per vendor");
     }
     if let Ok(workload) = serde_json::from_slice::<objects::Workload>(data) {
         for kind in [WorkloadKind::Deployment, WorkloadKind::DaemonSet] {
-            check_workload(&facts::workload_of(kind, &workload, &vocabulary), &vocabulary);
+            check_workload(
+                &facts::workload_of(kind, &workload, &vocabulary),
+                &vocabulary,
+            );
         }
     }
     if let Ok(info) = serde_json::from_slice::<Version>(data) {
         let version = facts::server_version(&info);
-        for text in [&version.git_version, &version.major, &version.minor, &version.platform] {
+        for text in [
+            &version.git_version,
+            &version.major,
+            &version.minor,
+            &version.platform,
+        ] {
             assert!(closed(text), "{text:?}");
         }
     }

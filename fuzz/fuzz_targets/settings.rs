@@ -29,6 +29,9 @@ fuzz_target!(|input: Vec<(u8, String)>| {
     ];
     for error in results.into_iter().filter_map(Result::err) {
         let line = format!("{error:#}");
-        assert!(!line.contains(['\n', '\r']), "a message on more than one line: {line:?}");
+        assert!(
+            !line.contains(['\n', '\r']),
+            "a message on more than one line: {line:?}"
+        );
     }
 });

@@ -21,14 +21,25 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let lines: Vec<&str> = text.split('\n').take(MAX_LINES).collect();
 
-    let parsed: Vec<DistroVersion> = lines.iter().filter_map(|l| DistroVersion::parse(l)).collect();
+    let parsed: Vec<DistroVersion> = lines
+        .iter()
+        .filter_map(|l| DistroVersion::parse(l))
+        .collect();
     for v in &parsed {
-        assert_eq!(DistroVersion::parse(&v.to_string()).as_ref(), Some(v), "{v}");
+        assert_eq!(
+            DistroVersion::parse(&v.to_string()).as_ref(),
+            Some(v),
+            "{v}"
+        );
     }
     for a in &parsed {
         for b in &parsed {
             let order = a.partial_cmp(b);
-            assert_eq!(order.is_some(), a.distribution == b.distribution, "{a} vs {b}");
+            assert_eq!(
+                order.is_some(),
+                a.distribution == b.distribution,
+                "{a} vs {b}"
+            );
             assert_eq!(b.partial_cmp(a), order.map(Ordering::reverse), "{a} vs {b}");
             assert_eq!(order == Some(Ordering::Equal), a == b, "{a} vs {b}");
             for c in &parsed {
@@ -54,7 +65,8 @@ fuzz_target!(|data: &[u8]| {
     let got = notice(&offers, running, "stable");
     let _ = operator_line(&got);
     if let Some(next) = &got.next {
-        let current = DistroVersion::parse(running).expect("a notice with a next step parsed the running version");
+        let current = DistroVersion::parse(running)
+            .expect("a notice with a next step parsed the running version");
         let next = DistroVersion::parse(&next.version).expect("a next step is a version");
         assert!(next > current, "{next} offered to {current}");
     }
