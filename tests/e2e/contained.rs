@@ -46,6 +46,16 @@ const CONTAINED_TO: &[(&str, Contained)] = &[
         },
     ),
     (
+        // Eight requests at once, each streaming 64 MiB, all denied: the
+        // host drains each body (its memory: hostile_resources.rs).
+        "contained-streams-denied-bodies",
+        Contained {
+            settings: &[("UPGRADE_RESPONDER_MAX_REQUEST_BYTES", "1073741824")],
+            stdout: Stdout::Exactly("8 of 8 requests denied\n"),
+            log: &["denied: a dry run sends nothing"],
+        },
+    ),
+    (
         "contained-floods-stdout",
         Contained {
             settings: &[],

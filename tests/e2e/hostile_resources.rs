@@ -418,3 +418,61 @@ fn a_component_file_over_the_load_bound_is_refused_before_compiling() {
     );
     assert!(ran.elapsed < QUICK);
 }
+
+/// The host's peak memory stays inside the bound `capabilities` prints with
+/// the request size setting at its maximum: eight requests at once, each
+/// streaming 64 MiB to an authority the host denies, are drained chunk by
+/// chunk, never buffered (buffered, they would hold up to 512 MiB).
+#[test]
+fn denied_requests_streaming_large_bodies_are_never_buffered() {
+    use std::os::unix::process::ExitStatusExt as _;
+    let max_request = "1073741824";
+    let capabilities = run(host()
+        .arg("capabilities")
+        .env("UPGRADE_RESPONDER_MAX_REQUEST_BYTES", max_request));
+    let held: u64 = capabilities
+        .stdout
+        .lines()
+        .find(|l| l.contains("host memory held for the component"))
+        .and_then(|l| l.split_whitespace().rev().nth(2)?.parse().ok())
+        .unwrap_or_else(|| panic!("no held-memory row: {}", capabilities.stdout));
+    let mut child = host()
+        .arg("--component")
+        .arg(components::CONTAINED_STREAMS_DENIED_BODIES)
+        .arg("--facts")
+        .arg(facts_file("k3s-single"))
+        .arg("--dry-run")
+        .env("UPGRADE_RESPONDER_MAX_REQUEST_BYTES", max_request)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is this test's own child, waited for once.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    let stdout = std::io::read_to_string(child.stdout.take().unwrap()).unwrap();
+    assert_eq!(
+        std::process::ExitStatus::from_raw(status).code(),
+        Some(0),
+        "{stdout}"
+    );
+    assert_eq!(stdout, "8 of 8 requests denied\n");
+    let peak = usage.ru_maxrss as u64 * 1024;
+    // The host's own code and heap beside what it holds for the component:
+    // a dry run of the built-in component peaks near 20 MiB here.
+    let own = 48 << 20;
+    eprintln!(
+        "peak RSS {} MiB; bound {} MiB held + {} MiB the host's own",
+        peak >> 20,
+        held >> 20,
+        own >> 20
+    );
+    assert!(
+        peak <= held + own,
+        "peak RSS {peak} bytes over {held} + {own}"
+    );
+}

@@ -646,7 +646,7 @@ pub fn limit_rows(limits: &Limits) -> Vec<(&'static str, &'static str, String)> 
         ),
         (
             "derived",
-            "host memory held for the component, at most (all memories + handles x (fields + body chunk) + one per-call copy + stdout and stderr)",
+            "host memory held for the component, at most",
             format!("{} bytes", held_bytes(limits)),
         ),
     ]);
