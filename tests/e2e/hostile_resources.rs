@@ -436,6 +436,8 @@ fn denied_requests_streaming_large_bodies_are_never_buffered() {
         .find(|l| l.contains("host memory held for the component"))
         .and_then(|l| l.split_whitespace().rev().nth(2)?.parse().ok())
         .unwrap_or_else(|| panic!("no held-memory row: {}", capabilities.stdout));
+    // Waited for by wait4 below, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
     let mut child = host()
         .arg("--component")
         .arg(components::CONTAINED_STREAMS_DENIED_BODIES)
