@@ -1,6 +1,10 @@
 //! Hostile: reads the service-account token, which needs wasi:filesystem.
 //! The host must refuse it before it runs, naming the import.
 
+// Reading a file is this component's attack: the host's file doors
+// (clippy.toml) are not for it.
+#![allow(clippy::disallowed_methods)]
+
 use reporter_sdk::{ClusterFacts, FactKinds, FieldMode, Payload, Reporter, Settings};
 
 struct ReadsFiles;
