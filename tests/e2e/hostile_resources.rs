@@ -423,8 +423,35 @@ fn a_component_file_over_the_load_bound_is_refused_before_compiling() {
 /// the request size setting at its maximum: eight requests at once, each
 /// streaming 64 MiB to an authority the host denies, are drained chunk by
 /// chunk, never buffered (buffered, they would hold up to 512 MiB).
+///
+/// Measured from a fresh copy of this test binary: at `exec` the kernel
+/// folds the spawning process's own peak RSS into the child's `ru_maxrss`
+/// (the vfork'd child shares its memory until then), so a host spawned from
+/// this process, where other tests may have held hundreds of MiB, would be
+/// charged for them.
 #[test]
 fn denied_requests_streaming_large_bodies_are_never_buffered() {
+    const ISOLATED: &str = "E2E_MEASURE_PEAK_RSS_HERE";
+    const NAME: &str =
+        "hostile_resources::denied_requests_streaming_large_bodies_are_never_buffered";
+    if std::env::var_os(ISOLATED).is_some() {
+        return measure_denied_bodies_peak_rss();
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env(ISOLATED, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the measuring run failed:\n{stdout}\n{stderr}"
+    );
+}
+
+fn measure_denied_bodies_peak_rss() {
     use std::os::unix::process::ExitStatusExt as _;
     let max_request = "1073741824";
     let capabilities = run(host()
