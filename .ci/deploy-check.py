@@ -220,7 +220,7 @@ def host_settings():
     settings = {
         value(m[1]): (value(m[2]), value(m[3]))
         for m in re.finditer(
-            r'Setting \{\s*key: (\w+),\s*default: ("(?:[^"\\]|\\.)*"|\w+),\s*example: ("(?:[^"\\]|\\.)*"|\w+),', table)
+            r'Setting \{\s*key: (\w+),\s*(?:value: [\w:()]+,\s*)?default: ("(?:[^"\\]|\\.)*"|\w+),\s*example: ("(?:[^"\\]|\\.)*"|\w+),', table)
     }
     policy = host_file("pub const LIMIT_SETTINGS")
     limits = policy[policy.index("pub const LIMIT_SETTINGS"):]
@@ -385,6 +385,12 @@ def schema_checks():
                       "extraEnv UPGRADE_RESPONDER_DEADLINE_SECONDS=300 with spreadSeconds 900 (budget)")
     report = helm.lint(str(CHART), {"fieldMode": "maximal"}, strict=True, kube_version="v1.30.0")
     check(any("/fieldMode" in e for e in report["errors"]), "helm lint refuses fieldMode: maximal, naming it")
+
+    # The endpoint's length bound: the host's own (one rule, read from its source).
+    policy_src = host_file("pub const MAX_ENDPOINT_CHARS")
+    host_max = rust_int(re.search(r"pub const MAX_ENDPOINT_CHARS: usize = ([\d_]+);", policy_src)[1])
+    check(schema["properties"]["endpoint"]["maxLength"] == host_max,
+          f"endpoint maxLength is the host's MAX_ENDPOINT_CHARS ({host_max})")
 
     # The spread cap: what the shipped Job can honour.
     settings, ranges, consts = host_settings()
