@@ -25,42 +25,52 @@ struct Cli {
     options: RunOptions,
 }
 
+/// The options every command that reads settings takes, before or after
+/// its name. `compile` reads no setting, so it takes none of them.
 #[derive(clap::Args, Default)]
 struct RunOptions {
     /// Print the exact payload on stdout and send nothing [UPGRADE_RESPONDER_DRY_RUN]
-    #[arg(long, global = true)]
+    #[arg(long)]
     dry_run: bool,
     /// Read cluster facts from this JSON file instead of the API [UPGRADE_RESPONDER_FACTS]
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     facts: Option<PathBuf>,
     /// Run this reporter component instead of the built-in one [UPGRADE_RESPONDER_COMPONENT]
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     component: Option<PathBuf>,
     /// Upgrade-responder URL [UPGRADE_RESPONDER_ENDPOINT]
-    #[arg(long, value_name = "URL", global = true)]
+    #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
     /// minimal or standard [UPGRADE_RESPONDER_FIELD_MODE]
-    #[arg(long, value_name = "MODE", global = true)]
+    #[arg(long, value_name = "MODE")]
     field_mode: Option<String>,
     /// Kubeconfig for local runs [UPGRADE_RESPONDER_KUBECONFIG]
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     kubeconfig: Option<PathBuf>,
     /// Colon-separated settings directories [UPGRADE_RESPONDER_CONFIG_DIRS]
-    #[arg(long, value_name = "DIRS", global = true)]
+    #[arg(long, value_name = "DIRS")]
     config_dirs: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Report once (the default): read facts, run the component, send.
-    Run,
+    Run {
+        #[command(flatten)]
+        options: RunOptions,
+    },
     /// Print the cluster's facts as JSON, the fixture format components read.
-    Facts,
+    Facts {
+        #[command(flatten)]
+        options: RunOptions,
+    },
     /// Show a component's sha256, whether it is precompiled, its imports and
     /// exports, and whether this host accepts it.
     Inspect {
         /// The component (.wasm, or precompiled .cwasm) to inspect.
         component: PathBuf,
+        #[command(flatten)]
+        options: RunOptions,
     },
     /// Precompile a component for this host's engine, after judging it as a
     /// run would; prints the sha256 to pin (UPGRADE_RESPONDER_COMPONENT_SHA256).
@@ -72,18 +82,41 @@ enum Command {
         output: PathBuf,
     },
     /// Print every setting with its value and where the value came from.
-    Config,
+    Config {
+        #[command(flatten)]
+        options: RunOptions,
+    },
     /// Print the upgrade-responder server's --request-schema file for the
     /// component (the built-in one, or --component): the server stores only
     /// the keys it lists.
-    Schema,
+    Schema {
+        #[command(flatten)]
+        options: RunOptions,
+    },
     /// Print the effective capability policy: what a component may import,
     /// where it may send, and every limit.
     Capabilities {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        options: RunOptions,
     },
+}
+
+impl Command {
+    /// The options given after the command's name, if it takes any.
+    fn options(&self) -> Option<&RunOptions> {
+        match self {
+            Command::Run { options }
+            | Command::Facts { options }
+            | Command::Inspect { options, .. }
+            | Command::Config { options }
+            | Command::Schema { options }
+            | Command::Capabilities { options, .. } => Some(options),
+            Command::Compile { .. } => None,
+        }
+    }
 }
 
 impl RunOptions {
@@ -108,21 +141,36 @@ impl RunOptions {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Options before the command's name, then after it (those win).
+    let mut flags = cli.options.as_flags();
+    match &cli.command {
+        Some(Command::Compile { .. }) if !flags.is_empty() => {
+            let given: Vec<&str> = flags.keys().copied().collect();
+            eprintln!(
+                "error: `compile` reads no settings, so it takes none of the run options (given: {}); run `upgrade-responder compile --help`",
+                given.join(", ")
+            );
+            return ExitCode::from(exit::CONFIG);
+        }
+        Some(command) => flags.extend(
+            command
+                .options()
+                .map(RunOptions::as_flags)
+                .unwrap_or_default(),
+        ),
+        None => {}
+    }
     // Settings and the log come first: they decide how everything else is
     // said. Logging is not set up yet, so errors go out plainly; a disabled
     // run is never failed by a bad log setting.
     let env_names: Vec<String> = std::env::vars_os()
         .filter_map(|(name, _)| name.into_string().ok())
         .collect();
-    let values = Values::resolve(
-        &cli.options.as_flags(),
-        |key| std::env::var_os(key),
-        &env_names,
-    );
+    let values = Values::resolve(&flags, |key| std::env::var_os(key), &env_names);
     // `config` shows every value, an invalid log setting included, so it
     // logs at the default level rather than fail before it prints.
     let disabled = matches!(settings::enabled(&values), Ok(false))
-        || matches!(cli.command, Some(Command::Config));
+        || matches!(cli.command, Some(Command::Config { .. }));
     let log =
         settings::log_level(&values).and_then(|level| Ok((level, settings::log_format(&values)?)));
     match log {
@@ -136,14 +184,16 @@ fn main() -> ExitCode {
     for unknown in values.unknown() {
         tracing::warn!("{unknown}");
     }
-    let code = match cli.command.unwrap_or(Command::Run) {
-        Command::Run => commands::run::run(&values),
-        Command::Facts => commands::facts::print(&values),
-        Command::Inspect { component } => commands::inspect::inspect(&component, &values),
-        Command::Compile { component, output } => commands::compile::compile(&component, &output),
-        Command::Config => commands::config::print(&values),
-        Command::Schema => commands::schema::print(&values),
-        Command::Capabilities { json } => commands::capabilities::print(&values, json),
+    let code = match cli.command {
+        None | Some(Command::Run { .. }) => commands::run::run(&values),
+        Some(Command::Facts { .. }) => commands::facts::print(&values),
+        Some(Command::Inspect { component, .. }) => commands::inspect::inspect(&component, &values),
+        Some(Command::Compile { component, output }) => {
+            commands::compile::compile(&component, &output)
+        }
+        Some(Command::Config { .. }) => commands::config::print(&values),
+        Some(Command::Schema { .. }) => commands::schema::print(&values),
+        Some(Command::Capabilities { json, .. }) => commands::capabilities::print(&values, json),
     };
     ExitCode::from(code)
 }

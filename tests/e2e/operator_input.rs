@@ -286,3 +286,60 @@ fn the_termination_message_holds_the_outcome_of_every_run() {
         "disabled (UPGRADE_RESPONDER_ENABLED=false from environment)"
     );
 }
+
+/// `compile` reads no settings: its help lists only its own arguments, and a
+/// run option given to it is refused, never silently ignored. The commands
+/// that read settings take the options before or after their name.
+#[test]
+fn compile_takes_only_its_own_arguments_and_the_others_take_the_run_options() {
+    let help = run(host().args(["compile", "--help"]));
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    for run_option in [
+        "--dry-run",
+        "--facts",
+        "--component",
+        "--endpoint",
+        "--field-mode",
+        "--kubeconfig",
+        "--config-dirs",
+    ] {
+        assert!(!help.stdout.contains(run_option), "{}", help.stdout);
+    }
+    assert!(
+        help.stdout.contains("-o, --output <FILE>"),
+        "{}",
+        help.stdout
+    );
+
+    let after = run(host().args(["compile", "in.wasm", "-o", "out.cwasm", "--dry-run"]));
+    assert_eq!(after.code, 2, "{}", after.stderr);
+    assert!(
+        after.stderr.contains("unexpected argument '--dry-run'"),
+        "{}",
+        after.stderr
+    );
+    let before = run(host().args(["--dry-run", "compile", "in.wasm", "-o", "out.cwasm"]));
+    assert_eq!(before.code, 2, "{}", before.stderr);
+    assert_eq!(
+        before.stderr,
+        "error: `compile` reads no settings, so it takes none of the run options (given: UPGRADE_RESPONDER_DRY_RUN); run `upgrade-responder compile --help`\n"
+    );
+
+    let facts = facts_file("k3s-single");
+    let after_name = run(host().arg("facts").arg("--facts").arg(&facts));
+    let before_name = run(host().arg("--facts").arg(&facts).arg("facts"));
+    assert_eq!(after_name.code, 0, "{}", after_name.stderr);
+    assert_eq!(after_name.stdout, before_name.stdout);
+    let capabilities = run(host().args([
+        "capabilities",
+        "--json",
+        "--endpoint",
+        "http://127.0.0.1:8314/v1/checkupgrade",
+    ]));
+    assert_eq!(capabilities.code, 0, "{}", capabilities.stderr);
+    assert!(
+        capabilities.stdout.contains("127.0.0.1:8314"),
+        "{}",
+        capabilities.stdout
+    );
+}

@@ -223,12 +223,23 @@ pub struct Authority {
 /// The most of a component's authority text a denial quotes.
 const QUOTED_AUTHORITY_CHARS: usize = 200;
 
+/// The longest endpoint URL the host takes: far beyond any real one, and
+/// short enough for every log line that names it (the chart's values
+/// schema holds the same bound).
+pub const MAX_ENDPOINT_CHARS: usize = 2048;
+
 impl Authority {
     /// The authority of an endpoint URL. Errors are operator errors: the
     /// message names the setting's value and what is wrong with it.
     pub fn of_endpoint(endpoint: &str) -> Result<Self, String> {
         // Shown redacted and cut: a 20 KB endpoint is not echoed whole.
         let shown = log_text(&redact_userinfo(endpoint), QUOTED_AUTHORITY_CHARS);
+        let length = endpoint.chars().count();
+        if length > MAX_ENDPOINT_CHARS {
+            return Err(format!(
+                "endpoint \"{shown}\" is {length} characters long; the host takes endpoints of up to {MAX_ENDPOINT_CHARS}"
+            ));
+        }
         let url = url::Url::parse(endpoint).map_err(|e| match e {
             url::ParseError::RelativeUrlWithoutBase => format!(
                 "endpoint \"{shown}\" is not a URL: it has no scheme: write it as https://host[:port]/path"
@@ -774,6 +785,22 @@ mod tests {
             Authority::of_endpoint("https://user:pw@x/")
                 .unwrap_err()
                 .contains("credentials")
+        );
+    }
+
+    #[test]
+    fn an_endpoint_is_taken_up_to_its_bound_and_refused_past_it_in_one_short_line() {
+        let at_bound = format!("https://x.example/{}", "p".repeat(MAX_ENDPOINT_CHARS - 18));
+        assert_eq!(at_bound.len(), MAX_ENDPOINT_CHARS);
+        assert!(Authority::of_endpoint(&at_bound).is_ok());
+        let past = format!("http://{}.example/", "e".repeat(20_000));
+        let error = Authority::of_endpoint(&past).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "endpoint \"http://{}[... 19816 more characters cut]\" is 20016 characters long; the host takes endpoints of up to 2048",
+                "e".repeat(193)
+            )
         );
     }
 

@@ -81,7 +81,7 @@ pub const SETTINGS: &[Setting] = &[
         value: Value::Text,
         default: DEFAULT_ENDPOINT,
         example: "https://metrics.example.com/v1/checkupgrade",
-        help: "The upgrade-responder URL (http or https). The component may reach this scheme, host and port only.",
+        help: "The upgrade-responder URL (http or https, at most 2048 characters). The component may reach this scheme, host and port only.",
     },
     Setting {
         key: FIELD_MODE,
