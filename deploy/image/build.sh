@@ -9,8 +9,14 @@
 #   deploy/image/build.sh component FILE.wasm NAME  a component image (FROM scratch, the
 #                                                   component precompiled for the host)
 #
-# Needs (Debian 12): buildah, musl-tools, rustup; installs
-# cargo-auditable and cargo-cyclonedx with cargo when they are missing.
+# Every tool that can reach the image's bytes is pinned in
+# deploy/image/pins.env and checked before anything is built: the Debian 12
+# packages (musl-tools, gcc-12, binutils, buildah) must be at their pinned
+# versions (the error prints the apt-get command that installs them), and
+# cargo-auditable and cargo-cyclonedx are installed at theirs with `cargo
+# install --locked` into the cargo home (CARGO_HOME/image-tools), never
+# taken from PATH. IMAGE_UNPINNED_TOOLS=1 builds with other versions anyway
+# and says so in the provenance (the digest will not match a release).
 # Output in deploy/image/out/ (gitignored): <name>.oci/ (OCI layout),
 # <name>.tar (docker-archive), <name>.digest (manifest digest); for the host
 # also upgrade-responder.cdx.json (CycloneDX SBOM of the binary's crates) and
@@ -31,8 +37,57 @@ tag=${IMAGE_TAG:-v$version}
 repo=${IMAGE_REPO:-docker.io/rancher/k3s-upgrade-responder}
 buildah=(buildah --storage-driver vfs)
 
+# shellcheck source=pins.env
+. "$root/deploy/image/pins.env"
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+unpinned=()
+
+# The Debian packages named (all of DEBIAN_PACKAGES when none is) at their
+# pinned versions, or the build stops with the command that installs them.
+check_debian_pins() {
+    local pin package want have off=()
+    for pin in $DEBIAN_PACKAGES; do
+        package=${pin%%=*}
+        want=${pin#*=}
+        if [ $# -gt 0 ] && [[ " $* " != *" $package "* ]]; then continue; fi
+        if command -v dpkg-query >/dev/null; then
+            have=$(dpkg-query -W -f '${Version}' "$package" 2>/dev/null || true)
+        else
+            have="unknown (no dpkg-query: not Debian)"
+        fi
+        [ "$have" = "$want" ] || off+=("$package ${have:-not installed} (pinned $want)")
+    done
+    [ ${#off[@]} -eq 0 ] && return 0
+    if [ "${IMAGE_UNPINNED_TOOLS:-0}" = 1 ]; then
+        echo "build.sh: WARNING building with tools off their pins (IMAGE_UNPINNED_TOOLS=1): ${off[*]}" >&2
+        unpinned+=("${off[@]}")
+        return 0
+    fi
+    echo "build.sh: tools off their pins (deploy/image/pins.env): ${off[*]}; install the pinned ones with: apt-get install $DEBIAN_PACKAGES (or set IMAGE_UNPINNED_TOOLS=1 to build anyway, with a digest that will not match a release)" >&2
+    exit 1
+}
+
+# A cargo tool at its pinned version, installed with its own lock file into
+# the cargo home; prints the directory to put first on PATH. One found on
+# PATH is set aside, whatever its version.
+pinned_cargo_tool() { # crate version
+    local dir=$cargo_home/image-tools/$1-$2
+    if ! cargo install --list --root "$dir" 2>/dev/null | grep -qx "$1 v$2:"; then
+        echo "build.sh: installing $1 $2 (pinned) into $dir" >&2
+        cargo install --quiet --locked --root "$dir" "$1@$2" >&2 || {
+            echo "build.sh: could not install $1 $2: cargo install --locked --root $dir $1@$2 failed (crates.io must be reachable)" >&2
+            exit 1
+        }
+    fi
+    local found
+    found=$(command -v "$1" || true)
+    if [ -n "$found" ] && [ "$found" != "$dir/bin/$1" ]; then
+        echo "build.sh: $found set aside: the build uses $1 $2 from $dir" >&2
+    fi
+    echo "$dir/bin"
+}
+
 need() { command -v "$1" >/dev/null || { echo "build.sh: $1 not found: $2" >&2; exit 1; }; }
-need buildah "apt-get install buildah"
 
 kind=${1:-host}
 context=$(mktemp -d)
@@ -40,11 +95,13 @@ trap 'rm -rf "$context"' EXIT
 
 case "$kind" in
 host)
-    need musl-gcc "apt-get install musl-tools (ring's C code is built with musl-gcc)"
+    check_debian_pins
     rustup target add x86_64-unknown-linux-musl
-    cargo_home=${CARGO_HOME:-$HOME/.cargo}
-    command -v cargo-auditable >/dev/null || cargo install --locked cargo-auditable
-    command -v cargo-cyclonedx >/dev/null || cargo install --locked cargo-cyclonedx
+    auditable_bin=$(pinned_cargo_tool cargo-auditable "$CARGO_AUDITABLE_VERSION")
+    cyclonedx_bin=$(pinned_cargo_tool cargo-cyclonedx "$CARGO_CYCLONEDX_VERSION")
+    export PATH="$auditable_bin:$cyclonedx_bin:$PATH"
+    need musl-gcc "apt-get install musl-tools (ring's C code is built with musl-gcc)"
+    need buildah "apt-get install buildah"
     # Reproducible wherever the sources and the cargo home are: the paths
     # rustc records (panic locations, debug info) are remapped, for the host
     # and for the components the build embeds (their nested build reads the
@@ -88,6 +145,8 @@ PY
     image=$repo:$tag
     ;;
 component)
+    check_debian_pins buildah
+    need buildah "apt-get install buildah"
     wasm=${2:?usage: build.sh component FILE.wasm NAME}
     name=${3:?usage: build.sh component FILE.wasm NAME}
     [ -f "$wasm" ] || { echo "build.sh: $wasm: no such file" >&2; exit 1; }
@@ -130,21 +189,48 @@ if [ "$kind" = host ]; then
     echo "smoke:      /upgrade-responder config ran in the image as user $uid"
 fi
 if [ "$kind" = host ]; then
-    # Provenance: what this image was built from and with.
-    commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-    dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo true || echo false)
-    python3 - "$out/upgrade-responder.provenance.json" <<PY
-import json, sys
+    # Provenance: what this image was built from and with, each tool's
+    # version as found on this machine.
+    debian_found=""
+    for pin in $DEBIAN_PACKAGES; do
+        package=${pin%%=*}
+        debian_found+="$package=$(dpkg-query -W -f '${Version}' "$package" 2>/dev/null || echo unknown) "
+    done
+    PROV_IMAGE=$image \
+    PROV_DIGEST=$(cat "$out/$name.digest") \
+    PROV_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+    PROV_DIRTY=$(git status --porcelain 2>/dev/null | grep -q . && echo true || echo false) \
+    PROV_RUSTC=$(rustc -vV | sed -n 's/^release: //p') \
+    PROV_RUSTC_COMMIT=$(rustc -vV | sed -n 's/^commit-hash: //p') \
+    PROV_DEBIAN=$debian_found \
+    PROV_BUILDAH=$(buildah --version) \
+    PROV_AUDITABLE=$CARGO_AUDITABLE_VERSION \
+    PROV_CYCLONEDX=$CARGO_CYCLONEDX_VERSION \
+    PROV_UNPINNED=$(printf '%s\n' "${unpinned[@]}") \
+    PROV_WASMTIME=$(sed -n '/^name = "wasmtime"$/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock | head -n1) \
+    PROV_BINARY=$(sha256sum "$context/upgrade-responder" | cut -d' ' -f1) \
+    PROV_SBOM=$(sha256sum "$out/upgrade-responder.cdx.json" | cut -d' ' -f1) \
+    python3 - "$out/upgrade-responder.provenance.json" <<'PY'
+import json, os, sys
+env = os.environ
 json.dump({
-    "image": "$image",
-    "imageDigest": "$(cat "$out/$name.digest")",
-    "source": {"commit": "$commit", "uncommittedChanges": "$dirty" == "true"},
-    "toolchain": "$(rustc --version)",
+    "image": env["PROV_IMAGE"],
+    "imageDigest": env["PROV_DIGEST"],
+    "source": {"commit": env["PROV_COMMIT"], "uncommittedChanges": env["PROV_DIRTY"] == "true"},
+    "toolchain": f"rustc {env['PROV_RUSTC']} ({env['PROV_RUSTC_COMMIT']})",
     "target": "x86_64-unknown-linux-musl",
     "profile": "dist",
-    "wasmtime": "$(sed -n '/^name = "wasmtime"$/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock | head -n1)",
-    "binarySha256": "$(sha256sum "$context/upgrade-responder" | cut -d' ' -f1)",
-    "sbom": {"file": "upgrade-responder.cdx.json", "sha256": "$(sha256sum "$out/upgrade-responder.cdx.json" | cut -d' ' -f1)"},
+    "tools": {
+        "cargo-auditable": env["PROV_AUDITABLE"],
+        "cargo-cyclonedx": env["PROV_CYCLONEDX"],
+        "debian": dict(p.split("=", 1) for p in env["PROV_DEBIAN"].split()),
+        "buildah": env["PROV_BUILDAH"],
+        "pins": "deploy/image/pins.env",
+    },
+    "toolsOffTheirPins": [line for line in env["PROV_UNPINNED"].splitlines() if line],
+    "wasmtime": env["PROV_WASMTIME"],
+    "binarySha256": env["PROV_BINARY"],
+    "sbom": {"file": "upgrade-responder.cdx.json", "sha256": env["PROV_SBOM"]},
     "command": "deploy/image/build.sh",
 }, open(sys.argv[1], "w"), indent=2)
 PY
