@@ -114,7 +114,15 @@ host)
     # `cargo audit bin` or `rust-audit-info`).
     # Without the compiler: the image only ever loads pinned, precompiled
     # components (README, "No compilation at run time").
-    cargo auditable build --locked --profile dist --target x86_64-unknown-linux-musl -p upgrade-responder --no-default-features
+    # cargo-auditable names itself to cargo as the workspace wrapper by its
+    # absolute path, and cargo hashes that path into every workspace
+    # crate's symbols: the binary then depends on where the tool is
+    # installed (three machines gave three binaries of one commit). Through
+    # this shim cargo sees the bare name, found first on PATH above.
+    shim=$context/cargo-with-bare-wrapper
+    printf '#!/bin/sh\nRUSTC_WORKSPACE_WRAPPER=cargo-auditable exec %q "$@"\n' "$(command -v cargo)" >"$shim"
+    chmod +x "$shim"
+    CARGO=$shim cargo-auditable auditable build --locked --profile dist --target x86_64-unknown-linux-musl -p upgrade-responder --no-default-features
     for leak in "$root" "$cargo_home"; do
         if grep -qaF "$leak" target/x86_64-unknown-linux-musl/dist/upgrade-responder; then
             echo "build.sh: the binary still names $leak: the build is not reproducible" >&2
