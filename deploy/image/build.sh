@@ -137,14 +137,29 @@ host)
     mv host/upgrade-responder.cdx.json "$sbom"
     find "$root" -path "$root/target" -prune -o -path "$out" -prune -o \
         -name upgrade-responder.cdx.json -print0 | xargs -0 rm -f
-    # The SBOM's timestamp and serial number change on every run: pin them,
-    # so the same sources give the same SBOM.
-    python3 - "$sbom" "$out/upgrade-responder.cdx.json" <<'PY'
+    # The SBOM's timestamp and serial number change on every run, and the
+    # workspace's own packages are named by cargo's package IDs, which hold
+    # the checkout's absolute path: pin the first two and write the path as
+    # the binary's remapped one, so the same sources give the same SBOM.
+    python3 - "$sbom" "$out/upgrade-responder.cdx.json" "$root" <<'PY'
 import json, sys
 bom = json.load(open(sys.argv[1]))
 bom.pop("serialNumber", None)
 bom.get("metadata", {})["timestamp"] = "1970-01-01T00:00:00Z"
-json.dump(bom, open(sys.argv[2], "w"), indent=2, sort_keys=True)
+checkout = "file://" + sys.argv[3]
+def unrooted(value):
+    if isinstance(value, str):
+        return value.replace(checkout, "file:///build/upgrade-responder")
+    if isinstance(value, list):
+        return [unrooted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unrooted(v) for k, v in value.items()}
+    return value
+bom = unrooted(bom)
+text = json.dumps(bom, indent=2, sort_keys=True)
+if sys.argv[3] in text:
+    sys.exit(f"build.sh: the SBOM still names the checkout {sys.argv[3]}: it is not reproducible")
+open(sys.argv[2], "w").write(text)
 PY
     rm -f "$sbom"
     install -m 0755 target/x86_64-unknown-linux-musl/dist/upgrade-responder "$context/upgrade-responder"
