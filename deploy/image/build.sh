@@ -123,6 +123,10 @@ host)
     printf '#!/bin/sh\nRUSTC_WORKSPACE_WRAPPER=cargo-auditable exec %q "$@"\n' "$(command -v cargo)" >"$shim"
     chmod +x "$shim"
     CARGO=$shim cargo-auditable auditable build --locked --profile dist --target x86_64-unknown-linux-musl -p upgrade-responder --no-default-features
+    if ! readelf -SW target/x86_64-unknown-linux-musl/dist/upgrade-responder | grep -q ' \.dep-v0 '; then
+        echo "build.sh: the binary has no .dep-v0 section: cargo-auditable did not run as the workspace wrapper" >&2
+        exit 1
+    fi
     for leak in "$root" "$cargo_home"; do
         if grep -qaF "$leak" target/x86_64-unknown-linux-musl/dist/upgrade-responder; then
             echo "build.sh: the binary still names $leak: the build is not reproducible" >&2
