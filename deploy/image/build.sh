@@ -55,15 +55,15 @@ check_debian_pins() {
         else
             have="unknown (no dpkg-query: not Debian)"
         fi
-        [ "$have" = "$want" ] || off+=("$package ${have:-not installed} (pinned $want)")
+        [ "$have" = "$want" ] || off+=("$package is ${have:-not installed}, pinned $want;")
     done
     [ ${#off[@]} -eq 0 ] && return 0
     if [ "${IMAGE_UNPINNED_TOOLS:-0}" = 1 ]; then
         echo "build.sh: WARNING building with tools off their pins (IMAGE_UNPINNED_TOOLS=1): ${off[*]}" >&2
-        unpinned+=("${off[@]}")
+        unpinned+=("${off[@]%;}")
         return 0
     fi
-    echo "build.sh: tools off their pins (deploy/image/pins.env): ${off[*]}; install the pinned ones with: apt-get install $DEBIAN_PACKAGES (or set IMAGE_UNPINNED_TOOLS=1 to build anyway, with a digest that will not match a release)" >&2
+    echo "build.sh: tools off their pins (deploy/image/pins.env): ${off[*]} install the pinned ones with: apt-get install $DEBIAN_PACKAGES (or set IMAGE_UNPINNED_TOOLS=1 to build anyway, with a digest that will not match a release)" >&2
     exit 1
 }
 
