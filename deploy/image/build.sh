@@ -41,6 +41,9 @@ buildah=(buildah --storage-driver vfs)
 . "$root/deploy/image/pins.env"
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 unpinned=()
+# "package=version" of each Debian package as check_debian_pins found it,
+# for the provenance.
+debian_found=""
 
 # The Debian packages named (all of DEBIAN_PACKAGES when none is) at their
 # pinned versions, or the build stops with the command that installs them.
@@ -53,8 +56,9 @@ check_debian_pins() {
         if command -v dpkg-query >/dev/null; then
             have=$(dpkg-query -W -f '${Version}' "$package" 2>/dev/null || true)
         else
-            have="unknown (no dpkg-query: not Debian)"
+            have="unknown-no-dpkg-query"  # not Debian: cannot be checked
         fi
+        debian_found+="$package=${have:-missing} "
         [ "$have" = "$want" ] || off+=("$package is ${have:-not installed}, pinned $want;")
     done
     [ ${#off[@]} -eq 0 ] && return 0
@@ -217,12 +221,7 @@ if [ "$kind" = host ]; then
 fi
 if [ "$kind" = host ]; then
     # Provenance: what this image was built from and with, each tool's
-    # version as found on this machine.
-    debian_found=""
-    for pin in $DEBIAN_PACKAGES; do
-        package=${pin%%=*}
-        debian_found+="$package=$(dpkg-query -W -f '${Version}' "$package" 2>/dev/null || echo unknown) "
-    done
+    # version as found on this machine (the Debian ones by the pin check).
     PROV_IMAGE=$image \
     PROV_DIGEST=$(cat "$out/$name.digest") \
     PROV_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown) \
