@@ -1,7 +1,8 @@
 //! The component's answer parsing and the upgrade notice made from it: any
 //! body is an answer or an error, never a panic; an offered step is always
 //! of the running version's distribution and strictly newer, and the
-//! target is never below the step.
+//! target is never below the step; whatever the answer's `extraInfo`
+//! holds, only well-formed advisory values reach the notice.
 
 #![no_main]
 
@@ -15,6 +16,21 @@ fuzz_target!(|input: (String, String, &[u8])| {
         return;
     };
     let notice = notice(&answer.versions, &running, &channel);
+    for id in notice
+        .security
+        .fixed_by_next
+        .iter()
+        .chain(&notice.security.fixed_by_target)
+    {
+        assert!(reporter_sdk::advisory::is_cve(id), "{id:?} is no CVE identifier");
+    }
+    for version in &answer.versions {
+        let url = &version.advisory.release_notes_url;
+        assert!(
+            url.is_empty() || (url.starts_with("http") && url.chars().all(|c| c.is_ascii_graphic())),
+            "{url:?}"
+        );
+    }
     if notice.status != NoticeStatus::UpgradeAvailable {
         return;
     }

@@ -60,6 +60,11 @@ fuzz_target!(|data: &[u8]| {
             release_date: String::new(),
             min_upgradable_version: String::new(),
             tags: vec!["stable".into()],
+            advisory: reporter_sdk::Advisory {
+                release_notes_url: String::new(),
+                cves: Vec::new(),
+                end_of_support: String::new(),
+            },
         })
         .collect();
     let got = notice(&offers, running, "stable");

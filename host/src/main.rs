@@ -32,6 +32,9 @@ struct RunOptions {
     /// Print the exact payload on stdout and send nothing [UPGRADE_RESPONDER_DRY_RUN]
     #[arg(long)]
     dry_run: bool,
+    /// With --dry-run: preview the notice for this upgrade-responder answer (JSON) [UPGRADE_RESPONDER_SAMPLE_ANSWER]
+    #[arg(long, value_name = "FILE")]
+    sample_answer: Option<PathBuf>,
     /// Read cluster facts from this JSON file instead of the API [UPGRADE_RESPONDER_FACTS]
     #[arg(long, value_name = "FILE")]
     facts: Option<PathBuf>,
@@ -126,6 +129,7 @@ impl RunOptions {
         let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
         [
             (settings::DRY_RUN, self.dry_run.then(|| "true".to_string())),
+            (settings::SAMPLE_ANSWER, path(&self.sample_answer)),
             (settings::FACTS, path(&self.facts)),
             (settings::COMPONENT, path(&self.component)),
             (settings::ENDPOINT, self.endpoint.clone()),

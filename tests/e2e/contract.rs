@@ -17,6 +17,38 @@ fn component_0_1_0() -> String {
         .to_string()
 }
 
+/// The K3s component exactly as it was built against contract 0.3.0
+/// (tests/fixtures/components/README.md says how).
+pub fn component_0_3_0() -> String {
+    workspace()
+        .join("tests/fixtures/components/k3s-reporter-0.3.0.wasm")
+        .display()
+        .to_string()
+}
+
+/// The 0.3.0 component gets the current facts field for field and sends,
+/// in both modes, the bytes the current K3s component sends.
+#[test]
+fn a_0_3_0_component_builds_the_same_payloads_as_before() {
+    for cluster in CLUSTERS {
+        for (mode, expected) in [
+            ("minimal", k3s_payload(cluster)),
+            ("standard", k3s_standard_payload(cluster)),
+        ] {
+            let ran = run(host()
+                .arg("--component")
+                .arg(component_0_3_0())
+                .arg("--field-mode")
+                .arg(mode)
+                .arg("--facts")
+                .arg(facts_file(cluster))
+                .arg("--dry-run"));
+            assert_eq!(ran.code, 0, "{}", ran.stderr);
+            assert_eq!(ran.stdout.trim_end(), expected, "{cluster} {mode}");
+        }
+    }
+}
+
 /// The K3s component exactly as it was built against contract 0.2.0
 /// (tests/fixtures/components/README.md says how).
 fn component_0_2_0() -> String {
@@ -131,7 +163,7 @@ fn a_0_1_0_component_reports_and_its_upgrade_claim_is_marked_unchecked() {
     );
     assert!(
         info[0].ends_with(
-            "; the component read: upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 channel=stable next_report_minutes=60"
+            "; the component read: upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 out_of_reach=none channel=stable next_report_minutes=60 fixes_by_step=none fixes_by_target=none release_notes=none support_ends=unknown past_end_of_support=false ignored_advisory_values=0"
         ),
         "{}",
         info[0]
@@ -173,7 +205,7 @@ fn inspect_names_the_contract_version_and_the_facts_read_and_accepts_all() {
     assert_eq!(ran.code, 0, "{}", ran.stdout);
     assert!(
         ran.stdout
-            .contains("upgrade-responder:telemetry/types@0.3.0"),
+            .contains("upgrade-responder:telemetry/types@0.4.0"),
         "{}",
         ran.stdout
     );

@@ -393,7 +393,7 @@ fn the_summary_states_what_the_host_saw() {
     );
     assert!(
         summary.ends_with(
-            "; the component read: upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 channel=stable next_report_minutes=60"
+            "; the component read: upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 out_of_reach=none channel=stable next_report_minutes=60 fixes_by_step=none fixes_by_target=none release_notes=none support_ends=unknown past_end_of_support=false ignored_advisory_values=0"
         ),
         "{summary}"
     );

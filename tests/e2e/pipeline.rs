@@ -77,7 +77,7 @@ fn the_summary_line_reports_the_answer_and_never_a_downgrade() {
     let info = ran.log_lines("INFO");
     assert!(
         info[0].contains(
-            "upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 channel=stable"
+            "upgrade=available plan_version=v1.32.2+k3s1 target=v1.32.2+k3s1 out_of_reach=none channel=stable"
         ),
         "{}",
         info[0]

@@ -152,7 +152,7 @@ fn wasmtime_run_names_the_next_step_toward_the_channel_and_never_another_distrib
     assert_eq!(command.exit_code, 0, "{}", command.stderr);
     assert!(
         command.stderr.contains(
-            "; the component read: upgrade=available plan_version=v1.31.7+k3s1 target=v1.33.1+k3s1 channel=latest next_report_minutes=60"
+            "; the component read: upgrade=available plan_version=v1.31.7+k3s1 target=v1.33.1+k3s1 out_of_reach=none channel=latest next_report_minutes=60 fixes_by_step=none fixes_by_target=none release_notes=none support_ends=unknown past_end_of_support=false ignored_advisory_values=0"
         ) && command.stderr.contains(
             "\nupgrade available: move to v1.31.7+k3s1 now (Plan version: v1.31.7+k3s1, released 2025-03-27), then toward v1.33.1+k3s1 on channel latest\n"
         ),
@@ -168,7 +168,7 @@ fn wasmtime_run_names_the_next_step_toward_the_channel_and_never_another_distrib
     assert_eq!(command.exit_code, 0, "{}", command.stderr);
     assert!(
         command.stderr.contains(
-            "upgrade=available plan_version=v1.32.3+rke2r1 target=v1.32.3+rke2r1 channel=stable next_report_minutes=60"
+            "upgrade=available plan_version=v1.32.3+rke2r1 target=v1.32.3+rke2r1 out_of_reach=none channel=stable next_report_minutes=60 fixes_by_step=none fixes_by_target=none release_notes=none support_ends=unknown past_end_of_support=false ignored_advisory_values=0"
         ) && command.stderr.contains(
             "\nupgrade available: move to v1.32.3+rke2r1 now (Plan version: v1.32.3+rke2r1, released 2025-03-27), the target on channel stable\n"
         ),

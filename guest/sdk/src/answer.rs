@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+use crate::advisory;
 use crate::bindings::upgrade_responder::telemetry::types::OfferedVersion;
 use crate::version::DistroVersion;
 
@@ -30,6 +31,10 @@ struct WireVersion {
     min_upgradable_version: Option<String>,
     #[serde(alias = "Tags", default)]
     tags: Option<Vec<String>>,
+    /// A string map in the server's Go type; read by [`advisory::read`],
+    /// which counts anything else as malformed.
+    #[serde(alias = "ExtraInfo", default)]
+    extra_info: Option<serde_json::Value>,
 }
 
 /// What the component makes of a 2xx answer.
@@ -39,6 +44,9 @@ pub struct Answer {
     /// version order; unparsable names last, in the order received.
     pub versions: Vec<OfferedVersion>,
     pub request_interval_minutes: Option<u32>,
+    /// Values of the `extraInfo` convention's keys ignored as malformed,
+    /// over all versions.
+    pub ignored_advisory_values: u32,
 }
 
 /// Parses an upgrade-responder answer. What to upgrade to is
@@ -51,11 +59,14 @@ pub fn parse(body: &[u8]) -> Result<Answer, String> {
                 .map_err(|e| format!("answer is not an upgrade-responder answer: {e}"))
         })?;
 
+    let mut ignored_advisory_values = 0u32;
     let mut versions: Vec<(Option<DistroVersion>, OfferedVersion)> = wire
         .versions
         .unwrap_or_default()
         .into_iter()
         .map(|v| {
+            let (advisory, ignored) = advisory::read(v.extra_info.as_ref());
+            ignored_advisory_values = ignored_advisory_values.saturating_add(ignored);
             (
                 DistroVersion::parse(&v.name),
                 OfferedVersion {
@@ -63,6 +74,7 @@ pub fn parse(body: &[u8]) -> Result<Answer, String> {
                     release_date: v.release_date.unwrap_or_default(),
                     min_upgradable_version: v.min_upgradable_version.unwrap_or_default(),
                     tags: v.tags.unwrap_or_default(),
+                    advisory,
                 },
             )
         })
@@ -78,6 +90,7 @@ pub fn parse(body: &[u8]) -> Result<Answer, String> {
     Ok(Answer {
         versions: versions.into_iter().map(|(_, v)| v).collect(),
         request_interval_minutes: wire.request_interval_in_minutes,
+        ignored_advisory_values,
     })
 }
 
@@ -155,8 +168,14 @@ mod tests {
                 release_date: String::new(),
                 min_upgradable_version: String::new(),
                 tags: vec![],
+                advisory: crate::Advisory {
+                    release_notes_url: String::new(),
+                    cves: vec![],
+                    end_of_support: String::new(),
+                },
             }]
         );
+        assert_eq!(a.ignored_advisory_values, 0);
         assert_eq!(a.request_interval_minutes, None);
     }
 

@@ -196,8 +196,8 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
     }
 }
 
-/// Cluster facts in this release's JSON shape (serde of the 0.3.0
-/// `cluster-facts`), or one line saying what is wrong and what to do.
+/// Cluster facts in this release's JSON shape (serde of the 0.3.0 and
+/// 0.4.0 `cluster-facts`, alike), or one line saying what is wrong and what to do.
 fn read_facts(input: &[u8]) -> Result<ClusterFacts, String> {
     const CAPTURE: &str = "write it with `upgrade-responder facts` from this release or use tests/fixtures/facts/*.json";
     serde_json::from_slice(input).map_err(|e| {
@@ -243,22 +243,11 @@ fn sent_line(
     component: &str,
     elapsed_ms: u128,
 ) -> String {
-    let notice = &outcome.notice;
-    let version = |step: &Option<crate::UpgradeStep>| {
-        step.as_ref()
-            .map_or(crate::words::NONE.to_string(), |s| s.version.clone())
-    };
     format!(
-        "report sent: status={} payload_bytes={} endpoint={endpoint} nodes={nodes} component={component} elapsed_ms={elapsed_ms}; the component read: upgrade={} plan_version={} target={} channel={} next_report_minutes={}",
+        "report sent: status={} payload_bytes={} endpoint={endpoint} nodes={nodes} component={component} elapsed_ms={elapsed_ms}; the component read: {}",
         outcome.status,
         outcome.payload.len(),
-        crate::upgrade::status_word(notice.status),
-        version(&notice.next),
-        version(&notice.target),
-        notice.channel,
-        outcome
-            .request_interval_minutes
-            .map_or(crate::words::UNKNOWN.to_string(), |m| m.to_string()),
+        crate::upgrade::read_words(&outcome.notice, outcome.request_interval_minutes),
     )
 }
 
@@ -347,13 +336,21 @@ mod tests {
                 channel: "stable".into(),
                 next: None,
                 target: None,
+                out_of_reach: None,
                 reason: String::new(),
+                security: crate::SecurityNotice {
+                    fixed_by_next: Vec::new(),
+                    fixed_by_target: Vec::new(),
+                    support_ends: "2026-02-28".into(),
+                    past_end_of_support: false,
+                    ignored_values: 1,
+                },
             },
             request_interval_minutes: Some(60),
         };
         assert_eq!(
             sent_line(&outcome, "https://x/v1/checkupgrade", 3, "k3s.wasm", 7),
-            "report sent: status=200 payload_bytes=2 endpoint=https://x/v1/checkupgrade nodes=3 component=k3s.wasm elapsed_ms=7; the component read: upgrade=up-to-date plan_version=none target=none channel=stable next_report_minutes=60"
+            "report sent: status=200 payload_bytes=2 endpoint=https://x/v1/checkupgrade nodes=3 component=k3s.wasm elapsed_ms=7; the component read: upgrade=up-to-date plan_version=none target=none out_of_reach=none channel=stable next_report_minutes=60 fixes_by_step=none fixes_by_target=none release_notes=none support_ends=2026-02-28 past_end_of_support=false ignored_advisory_values=1"
         );
         assert_eq!(
             describe(&ReportError::NotSent("connection refused".into())),

@@ -25,6 +25,7 @@ pub mod send;
 pub mod upgrade;
 
 // The SDK's own workings.
+pub mod advisory;
 mod answer;
 // For the fuzz targets only: the answer parser behind `report`.
 #[doc(hidden)]
@@ -64,9 +65,9 @@ pub mod bindings {
 }
 
 pub use bindings::upgrade_responder::telemetry::types::{
-    BadResponse, ClusterFacts, FactKinds, FieldMode, GpuResource, GpuVendor, NodeFacts, NodeGroup,
-    NodeRole, NoticeStatus, OfferedVersion, Outcome, ReportError, ServerVersion, Settings,
-    UpgradeNotice, UpgradeStep, Workload, WorkloadImage, WorkloadKind,
+    Advisory, BadResponse, ClusterFacts, FactKinds, FieldMode, GpuResource, GpuVendor, NodeFacts,
+    NodeGroup, NodeRole, NoticeStatus, OfferedVersion, Outcome, ReportError, SecurityNotice,
+    ServerVersion, Settings, UpgradeNotice, UpgradeStep, Workload, WorkloadImage, WorkloadKind,
 };
 pub use payload::{FieldValue, Payload, PayloadError};
 pub use schema::{Key, Place, request_schema_json, request_schema_json_for_mode};
@@ -135,7 +136,8 @@ pub fn report<R: Reporter>(
         })
     })?;
     // The server answers for the appVersion it was sent.
-    let notice = upgrade::notice(&answer.versions, payload.app_version(), &settings.channel);
+    let mut notice = upgrade::notice(&answer.versions, payload.app_version(), &settings.channel);
+    notice.security.ignored_values = answer.ignored_advisory_values;
     Ok(Outcome {
         payload: body,
         status: reply.status,

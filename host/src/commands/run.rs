@@ -100,6 +100,7 @@ fn egress_policy(config: &Config) -> anyhow::Result<sandbox::EgressPolicy> {
         tls,
         bearer_token,
         identity,
+        sample_answer: config.sample_answer.clone().map(bytes::Bytes::from),
     })
 }
 
@@ -139,7 +140,12 @@ pub(crate) fn load_component(config: &Config) -> Result<Loaded, Failure> {
 
 /// One line saying what the component may do in this run.
 fn sandbox_grants(config: &Config, shape: &sandbox::Shape) -> String {
-    let egress = if config.dry_run {
+    let egress = if config.sample_answer.is_some() {
+        format!(
+            "HTTP to {} answered by the host with the sample answer (dry run: nothing leaves the machine)",
+            config.authority
+        )
+    } else if config.dry_run {
         "no HTTP (dry run)".to_string()
     } else {
         format!("HTTP to {} only", config.authority)
@@ -342,7 +348,9 @@ async fn call_component(
         field_mode: config.field_mode,
         channel: config.channel.clone(),
     };
-    let call = if config.dry_run {
+    // A sample answer previews the notice: the report runs, and the
+    // egress hook answers it without sending.
+    let call = if config.dry_run && config.sample_answer.is_none() {
         Call::BuildPayload(facts, &settings)
     } else {
         Call::Report(facts, &settings, egress)
@@ -363,6 +371,7 @@ async fn call_component(
         nodes: usize::try_from(facts::node_count(facts)).unwrap_or(usize::MAX),
         started,
         termination_message_path: config.termination_message_path.as_deref(),
+        preview: config.dry_run,
     };
     outcome::summarise(returned, &summary)
 }

@@ -1,11 +1,11 @@
 //! Host-side bindings of the `reporter` world in `wit/`: the same files the
 //! components generate theirs from. The current contract is at the root of
-//! this module; the frozen ones in [`v0_2`] and [`v0_1`]. `contract.rs` is
+//! this module; the frozen ones in [`v0_3`], [`v0_2`] and [`v0_1`]. `contract.rs` is
 //! the one place that moves records between them.
 
 wasmtime::component::bindgen!({
     path: "../wit",
-    world: "upgrade-responder:telemetry/reporter@0.3.0",
+    world: "upgrade-responder:telemetry/reporter@0.4.0",
     exports: { default: async },
     // The world's wasi:http import is implemented by wasmtime-wasi-http; only
     // the reporter's own types and exports are generated here.
@@ -23,10 +23,30 @@ wasmtime::component::bindgen!({
 // The world's `use` already put ClusterFacts, Settings, Outcome, ReportError,
 // FieldMode and FactKinds at the root of this module.
 pub use self::upgrade_responder::telemetry::types::{
-    BadResponse, GpuResource, GpuVendor, NodeFacts, NodeGroup, NodeRole, NoticeStatus,
-    OfferedVersion, ServerVersion, UpgradeNotice, UpgradeStep, Workload, WorkloadImage,
-    WorkloadKind,
+    Advisory, BadResponse, GpuResource, GpuVendor, NodeFacts, NodeGroup, NodeRole, NoticeStatus,
+    OfferedVersion, SecurityNotice, ServerVersion, UpgradeNotice, UpgradeStep, Workload,
+    WorkloadImage, WorkloadKind,
 };
+
+/// Contract 0.3.0 (`wit/v0.3.0/`), for components built against it. Its
+/// facts and settings are the current ones, field for field.
+pub mod v0_3 {
+    wasmtime::component::bindgen!({
+        path: ["../wit", "../wit/v0.3.0"],
+        world: "upgrade-responder:telemetry/reporter@0.3.0",
+        exports: { default: async },
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+        },
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
+    });
+
+    pub use self::upgrade_responder::telemetry0_3_0::types::{
+        NoticeStatus, OfferedVersion, UpgradeNotice, UpgradeStep,
+    };
+}
 
 /// Contract 0.2.0 (`wit/v0.2.0/`), for components built against it.
 pub mod v0_2 {

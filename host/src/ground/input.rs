@@ -52,6 +52,13 @@ pub const COMPONENT: Kind = Kind {
     max_bytes: super::policy::HOST_BUDGET.component_bytes as u64,
 };
 
+/// An upgrade-responder answer for a dry run's preview: the default
+/// response body limit, the most a real answer may be.
+pub const SAMPLE_ANSWER: Kind = Kind {
+    what: "sample answer",
+    max_bytes: 1 << 20,
+};
+
 /// Every kind, for the tests that try each against hostile paths.
 pub const KINDS: &[Kind] = &[
     SETTING_FILE,
@@ -60,6 +67,7 @@ pub const KINDS: &[Kind] = &[
     TOKEN_FILE,
     CA_BUNDLE,
     COMPONENT,
+    SAMPLE_ANSWER,
 ];
 
 /// Reads `path` whole if it is a regular file of at most `kind.max_bytes`.

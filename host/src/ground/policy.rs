@@ -132,6 +132,10 @@ pub const ALLOWED_IMPORTS: &[Grant] = &[
 /// types interface it imports; `contract.rs` carries the records across.
 pub const REPORTER_CONTRACTS: &[(&str, &[&str])] = &[
     (
+        "0.4.0",
+        &["build-payload", "report", "request-schema", "facts-needed"],
+    ),
+    (
         "0.3.0",
         &["build-payload", "report", "request-schema", "facts-needed"],
     ),
@@ -755,7 +759,7 @@ mod tests {
         assert!(grant_for("upgrade-responder:telemetry/types@0.1.0").is_some());
         assert!(grant_for("upgrade-responder:telemetry/types@0.2.0").is_some());
         assert!(grant_for("upgrade-responder:telemetry/types@0.3.0").is_some());
-        assert!(grant_for("upgrade-responder:telemetry/types@0.4.0").is_none());
+        assert!(grant_for("upgrade-responder:telemetry/types@0.5.0").is_none());
         assert!(grant_for("acme:spy/exfiltrate@1.0.0").is_none());
     }
 

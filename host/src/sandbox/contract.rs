@@ -10,7 +10,9 @@
 //! `containerd://2.0.2-k3s2`, sizes from whole cores and GiB, and each
 //! workload and image named by its software word with the version as tag.
 //! It asks for no facts (`facts-needed` is new in 0.3.0), so it gets every
-//! kind.
+//! kind. A 0.3.0 component gets the current facts, field for field; every
+//! older outcome comes back with an empty security record, no release notes
+//! and nothing out of reach: its notice simply carries none.
 
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
@@ -18,7 +20,7 @@ use wasmtime::component::{Component, Linker};
 use super::state::RunState;
 use crate::ground::bindings::{
     self, ClusterFacts, FactKinds, FieldMode, NoticeStatus, Outcome, ReportError, Reporter,
-    Settings, UpgradeNotice, UpgradeStep, v0_1, v0_2,
+    SecurityNotice, Settings, UpgradeNotice, UpgradeStep, v0_1, v0_2, v0_3,
 };
 use crate::ground::policy;
 use crate::ground::vocabulary::{OTHER, UNKNOWN};
@@ -31,6 +33,8 @@ pub const TYPES_INTERFACE: &str = "upgrade-responder:telemetry/types";
 pub enum Contract {
     /// `wit/reporter.wit`.
     Current,
+    /// `wit/v0.3.0/reporter.wit`, frozen.
+    V0_3,
     /// `wit/v0.2.0/reporter.wit`, frozen.
     V0_2,
     /// `wit/v0.1.0/reporter.wit`, frozen.
@@ -39,7 +43,12 @@ pub enum Contract {
 
 impl Contract {
     /// Every version served, newest first.
-    pub const SERVED: [Contract; 3] = [Contract::Current, Contract::V0_2, Contract::V0_1];
+    pub const SERVED: [Contract; 4] = [
+        Contract::Current,
+        Contract::V0_3,
+        Contract::V0_2,
+        Contract::V0_1,
+    ];
 
     pub fn version(self) -> &'static str {
         self.policy().0
@@ -49,8 +58,9 @@ impl Contract {
     fn policy(self) -> (&'static str, &'static [&'static str]) {
         let index = match self {
             Contract::Current => 0,
-            Contract::V0_2 => 1,
-            Contract::V0_1 => 2,
+            Contract::V0_3 => 1,
+            Contract::V0_2 => 2,
+            Contract::V0_1 => 3,
         };
         policy::REPORTER_CONTRACTS[index]
     }
@@ -90,6 +100,7 @@ pub fn add_to_linker(linker: &mut Linker<RunState>) -> wasmtime::Result<()> {
 /// An instantiated component, whichever contract it was built against.
 pub enum Instance {
     Current(Reporter),
+    V0_3(v0_3::Reporter),
     V0_2(v0_2::Reporter),
     V0_1(v0_1::Reporter),
 }
@@ -104,6 +115,9 @@ impl Instance {
         Ok(match contract {
             Contract::Current => {
                 Instance::Current(Reporter::instantiate_async(store, component, linker).await?)
+            }
+            Contract::V0_3 => {
+                Instance::V0_3(v0_3::Reporter::instantiate_async(store, component, linker).await?)
             }
             Contract::V0_2 => {
                 Instance::V0_2(v0_2::Reporter::instantiate_async(store, component, linker).await?)
@@ -123,6 +137,22 @@ impl Instance {
     ) -> wasmtime::Result<FactKinds> {
         match self {
             Instance::Current(reporter) => reporter.call_facts_needed(store, mode).await,
+            Instance::V0_3(reporter) => {
+                let mode = same_record(&mode)?;
+                let old = reporter.call_facts_needed(store, mode).await?;
+                // The same three flags in 0.3.0 and now.
+                let mut kinds = FactKinds::empty();
+                for (was, is) in [
+                    (v0_3::FactKinds::NODES, FactKinds::NODES),
+                    (v0_3::FactKinds::DEPLOYMENTS, FactKinds::DEPLOYMENTS),
+                    (v0_3::FactKinds::DAEMON_SETS, FactKinds::DAEMON_SETS),
+                ] {
+                    if old.contains(was) {
+                        kinds |= is;
+                    }
+                }
+                Ok(kinds)
+            }
             Instance::V0_2(_) | Instance::V0_1(_) => Ok(FactKinds::all()),
         }
     }
@@ -136,6 +166,10 @@ impl Instance {
         match self {
             Instance::Current(reporter) => {
                 reporter.call_build_payload(store, facts, settings).await
+            }
+            Instance::V0_3(reporter) => {
+                let (facts, settings) = (same_record(facts)?, same_record(settings)?);
+                reporter.call_build_payload(store, &facts, &settings).await
             }
             Instance::V0_2(reporter) => {
                 let (facts, settings) = (to_v0_2(facts), settings_v0_2(settings));
@@ -156,15 +190,26 @@ impl Instance {
     ) -> wasmtime::Result<Result<Outcome, ReportError>> {
         match self {
             Instance::Current(reporter) => reporter.call_report(store, facts, settings).await,
+            Instance::V0_3(reporter) => {
+                let (old_facts, old_settings) = (same_record(facts)?, same_record(settings)?);
+                let returned = reporter
+                    .call_report(store, &old_facts, &old_settings)
+                    .await?;
+                Ok(match returned {
+                    Ok(outcome) => Ok(outcome_from_v0_3(outcome)),
+                    // The error records are the same in 0.3.0 and now.
+                    Err(error) => Err(same_record(&error)?),
+                })
+            }
             Instance::V0_2(reporter) => {
                 let (old_facts, old_settings) = (to_v0_2(facts), settings_v0_2(settings));
                 let returned = reporter
                     .call_report(store, &old_facts, &old_settings)
                     .await?;
-                // Outcome and error records are the same in 0.2.0 and now,
+                // Outcome and error records are the same in 0.2.0 and 0.3.0,
                 // field for field: their serde form carries them across.
                 Ok(match returned {
-                    Ok(outcome) => Ok(same_record(&outcome)?),
+                    Ok(outcome) => Ok(outcome_from_v0_3(same_record(&outcome)?)),
                     Err(error) => Err(same_record(&error)?),
                 })
             }
@@ -189,6 +234,7 @@ impl Instance {
     ) -> wasmtime::Result<Option<String>> {
         match self {
             Instance::Current(reporter) => Ok(Some(reporter.call_request_schema(store).await?)),
+            Instance::V0_3(reporter) => Ok(Some(reporter.call_request_schema(store).await?)),
             Instance::V0_2(reporter) => Ok(Some(reporter.call_request_schema(store).await?)),
             Instance::V0_1(_) => Ok(None),
         }
@@ -200,6 +246,66 @@ fn same_record<From: serde::Serialize, To: serde::de::DeserializeOwned>(
     record: &From,
 ) -> wasmtime::Result<To> {
     Ok(serde_json::from_value(serde_json::to_value(record)?)?)
+}
+
+/// No security data: what an older component's notice carries.
+fn no_security() -> SecurityNotice {
+    SecurityNotice {
+        fixed_by_next: Vec::new(),
+        fixed_by_target: Vec::new(),
+        support_ends: String::new(),
+        past_end_of_support: false,
+        ignored_values: 0,
+    }
+}
+
+fn no_advisory() -> bindings::Advisory {
+    bindings::Advisory {
+        release_notes_url: String::new(),
+        cves: Vec::new(),
+        end_of_support: String::new(),
+    }
+}
+
+/// A 0.3.0 (or 0.2.0) outcome in the current shape: the same path, no
+/// security data.
+fn outcome_from_v0_3(outcome: v0_3::Outcome) -> Outcome {
+    let step = |step: v0_3::UpgradeStep| UpgradeStep {
+        version: step.version,
+        release_date: step.release_date,
+        release_notes_url: String::new(),
+    };
+    let notice = outcome.notice;
+    Outcome {
+        payload: outcome.payload,
+        status: outcome.status,
+        versions: outcome
+            .versions
+            .into_iter()
+            .map(|v| bindings::OfferedVersion {
+                name: v.name,
+                release_date: v.release_date,
+                min_upgradable_version: v.min_upgradable_version,
+                tags: v.tags,
+                advisory: no_advisory(),
+            })
+            .collect(),
+        notice: UpgradeNotice {
+            status: match notice.status {
+                v0_3::NoticeStatus::UpToDate => NoticeStatus::UpToDate,
+                v0_3::NoticeStatus::UpgradeAvailable => NoticeStatus::UpgradeAvailable,
+                v0_3::NoticeStatus::NoNotice => NoticeStatus::NoNotice,
+            },
+            current: notice.current,
+            channel: notice.channel,
+            next: notice.next.map(step),
+            target: notice.target.map(step),
+            out_of_reach: None,
+            reason: notice.reason,
+            security: no_security(),
+        },
+        request_interval_minutes: outcome.request_interval_minutes,
+    }
 }
 
 fn settings_v0_2(settings: &Settings) -> v0_2::Settings {
@@ -387,6 +493,7 @@ fn outcome_from_v0_1(outcome: v0_1::Outcome, facts: &ClusterFacts, settings: &Se
             let step = UpgradeStep {
                 version,
                 release_date: String::new(),
+                release_notes_url: String::new(),
             };
             UpgradeNotice {
                 status: NoticeStatus::UpgradeAvailable,
@@ -394,7 +501,9 @@ fn outcome_from_v0_1(outcome: v0_1::Outcome, facts: &ClusterFacts, settings: &Se
                 channel: settings.channel.clone(),
                 next: Some(step.clone()),
                 target: Some(step),
+                out_of_reach: None,
                 reason: "from a 0.1.0 component: distribution and minor steps not checked".into(),
+                security: no_security(),
             }
         }
         None => UpgradeNotice {
@@ -403,7 +512,9 @@ fn outcome_from_v0_1(outcome: v0_1::Outcome, facts: &ClusterFacts, settings: &Se
             channel: settings.channel.clone(),
             next: None,
             target: None,
+            out_of_reach: None,
             reason: "a 0.1.0 component gives no upgrade path".into(),
+            security: no_security(),
         },
     };
     Outcome {
@@ -417,6 +528,7 @@ fn outcome_from_v0_1(outcome: v0_1::Outcome, facts: &ClusterFacts, settings: &Se
                 release_date: v.release_date,
                 min_upgradable_version: v.min_upgradable_version,
                 tags: v.tags,
+                advisory: no_advisory(),
             })
             .collect(),
         notice,
@@ -457,6 +569,10 @@ mod tests {
         );
         assert_eq!(
             of(&["upgrade-responder:telemetry/types@0.3.0"]),
+            Contract::V0_3
+        );
+        assert_eq!(
+            of(&["upgrade-responder:telemetry/types@0.4.0"]),
             Contract::Current
         );
         assert_eq!(of(&["wasi:io/poll@0.2.12"]), Contract::Current);

@@ -23,6 +23,10 @@ pub struct EgressPolicy {
     /// Headers the host sets on every request, over whatever the component
     /// wrote: the configured `User-Agent` and the public marker.
     pub identity: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// A dry run's sample answer: a request the rule allows is answered
+    /// with it (200, JSON) by the host itself, and nothing leaves the
+    /// machine.
+    pub sample_answer: Option<bytes::Bytes>,
 }
 
 /// The wasi-http hooks: every outgoing request is checked here.
@@ -144,6 +148,42 @@ async fn drain(mut body: wasmtime_wasi_http::WasiBody, max: u64) {
     }
 }
 
+/// The sample answer as the endpoint's reply, once the request's body (a
+/// bounded part of it) was read and dropped: the component reads it
+/// exactly as it reads a real server's.
+async fn sample_response(
+    request: http::Request<wasmtime_wasi_http::WasiBody>,
+    answer: bytes::Bytes,
+    max_request: u64,
+    events: SharedEvents,
+) -> (
+    http::Response<wasmtime_wasi_http::WasiBody>,
+    HttpFuture<wasmtime_wasi_http::Result<()>>,
+) {
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        drain(request.into_body(), max_request),
+    )
+    .await;
+    let received = answer.len() as u64;
+    record(&events, |e| {
+        if let Some(exchange) = &mut e.exchange {
+            exchange.status = Some(200);
+            exchange.bytes_received = received;
+        }
+    });
+    let mut response = http::Response::new(
+        http_body_util::Full::new(answer)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    (response, Box::new(async { Ok(()) }))
+}
+
 fn request_size_limit(max: u64) -> String {
     format!("request size limit ({max} bytes: line, headers, body and trailers)")
 }
@@ -226,6 +266,9 @@ impl WasiHttpHooks for Egress {
                     ..Exchange::default()
                 })
             });
+            if let Some(answer) = policy.sample_answer {
+                return Ok(sample_response(request, answer, max_request, events).await);
+            }
             let declared = request
                 .headers()
                 .get(http::header::CONTENT_LENGTH)

@@ -13,7 +13,7 @@ use crate::ground::vocabulary::Vocabulary;
 use super::sources::{Source, Values};
 use super::table::{
     API_DEADLINE, CA_FILE, CHANNEL, COMPONENT, COMPONENT_SHA256, DEADLINE, DRY_RUN, ENDPOINT,
-    EXTRA_SOFTWARE, FACTS, FIELD_MODE, KUBECONFIG, MARKER, PAGE_SIZE, SPREAD,
+    EXTRA_SOFTWARE, FACTS, FIELD_MODE, KUBECONFIG, MARKER, PAGE_SIZE, SAMPLE_ANSWER, SPREAD,
     TERMINATION_MESSAGE_PATH, TOKEN_FILE, USER_AGENT,
 };
 
@@ -31,6 +31,9 @@ pub struct Config {
     pub component_sha256: Option<crate::ground::digest::Sha256>,
     pub facts: Option<PathBuf>,
     pub dry_run: bool,
+    /// A dry run's answer to preview the notice with: the component's
+    /// report runs against it, nothing is sent.
+    pub sample_answer: Option<Vec<u8>>,
     pub kubeconfig: Option<PathBuf>,
     pub api_deadline: Duration,
     pub page_size: u32,
@@ -114,6 +117,30 @@ impl Config {
             ));
         }
         let termination_message_path = termination_message_path(values);
+        let dry_run = values.flag(DRY_RUN)?;
+        let sample_answer = match values.path(SAMPLE_ANSWER) {
+            None => None,
+            Some(_) if !dry_run => {
+                return Err(anyhow::anyhow!(
+                    "{SAMPLE_ANSWER} (from {}): a sample answer previews a dry run's notice, and this run would send: add --dry-run or remove it",
+                    values.get(SAMPLE_ANSWER).1
+                ));
+            }
+            Some(path) => {
+                let source = values.get(SAMPLE_ANSWER).1;
+                let text = input::read_text(&path, input::SAMPLE_ANSWER)
+                    .map_err(|e| anyhow::anyhow!("{SAMPLE_ANSWER} (from {source}): {e:#}"))?;
+                // The component judges the answer; the host only refuses
+                // what no server would send.
+                serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{SAMPLE_ANSWER} (from {source}): {} is not JSON ({e}): give an upgrade-responder answer, as the server's /v1/checkupgrade returns it",
+                        path.display()
+                    )
+                })?;
+                Some(text.into_bytes())
+            }
+        };
         Ok(Self {
             endpoint,
             authority,
@@ -123,7 +150,8 @@ impl Config {
             component: values.path(COMPONENT),
             component_sha256: component_sha256(values)?,
             facts: values.path(FACTS),
-            dry_run: values.flag(DRY_RUN)?,
+            dry_run,
+            sample_answer,
             kubeconfig: match values.path(KUBECONFIG) {
                 Some(path) if !path.exists() => {
                     return Err(anyhow::anyhow!(

@@ -44,6 +44,7 @@ pub const COMPONENT: &str = "UPGRADE_RESPONDER_COMPONENT";
 pub const COMPONENT_SHA256: &str = "UPGRADE_RESPONDER_COMPONENT_SHA256";
 pub const FACTS: &str = "UPGRADE_RESPONDER_FACTS";
 pub const DRY_RUN: &str = "UPGRADE_RESPONDER_DRY_RUN";
+pub const SAMPLE_ANSWER: &str = "UPGRADE_RESPONDER_SAMPLE_ANSWER";
 pub const KUBECONFIG: &str = "UPGRADE_RESPONDER_KUBECONFIG";
 pub const API_DEADLINE: &str = "UPGRADE_RESPONDER_API_DEADLINE_SECONDS";
 pub const PAGE_SIZE: &str = "UPGRADE_RESPONDER_PAGE_SIZE";
@@ -138,6 +139,13 @@ pub const SETTINGS: &[Setting] = &[
         default: "false",
         example: "true",
         help: "Print the exact payload on stdout and send nothing.",
+    },
+    Setting {
+        key: SAMPLE_ANSWER,
+        value: Value::ReadFile(input::SAMPLE_ANSWER),
+        default: "",
+        example: "/tmp/answer.json",
+        help: "Dry runs only: an upgrade-responder answer (JSON, at most 1 MiB) to preview the upgrade and security notice with. The component's report runs against it instead of the endpoint; nothing leaves the machine.",
     },
     Setting {
         key: KUBECONFIG,

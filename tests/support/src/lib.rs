@@ -39,8 +39,8 @@ pub use compression::GZIP_THRESHOLD_BYTES;
 pub use rbac::Rule;
 pub use responder::{
     Behaviour, MAX_STRING_VALUE_LENGTH, MEASUREMENT, OfferedVersion, Received, RequestSchema,
-    Responder, ResponseConfig, ServedCertificate, StoredPoint, ValueSchema, snake_case,
-    stored_point,
+    Responder, ResponseConfig, ServedCertificate, StoredPoint, ValueSchema, response_json,
+    snake_case, stored_point,
 };
 
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

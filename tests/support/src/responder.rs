@@ -717,7 +717,7 @@ struct CheckUpgradeResponse<'a> {
 
 /// The JSON the real server answers: every version, in random order (it
 /// ranges over a Go map).
-fn response_json(cfg: &ResponseConfig) -> Vec<u8> {
+pub fn response_json(cfg: &ResponseConfig) -> Vec<u8> {
     let mut versions: Vec<&OfferedVersion> = cfg.versions.iter().collect();
     shuffle(&mut versions);
     let resp = CheckUpgradeResponse {

@@ -26,15 +26,21 @@ const MIN_ANSWER: &str = r#"{"versions":[
  {"name":"v1.31.5+k3s1","releaseDate":"2025-01-24T00:00:00Z","minUpgradableVersion":"","tags":[],"extraInfo":null}
 ],"requestIntervalInMinutes":60}"#;
 
+/// The day the tests' answers are judged on.
+const TODAY: &str = "2025-04-11";
+
 fn notice_for(body: &str, running: &str, channel: &str) -> UpgradeNotice {
     let answer = answer::parse(body.as_bytes()).expect("the body is an answer");
-    notice(&answer.versions, running, channel)
+    let mut got = notice_on(&answer.versions, running, channel, TODAY);
+    got.security.ignored_values = answer.ignored_advisory_values;
+    got
 }
 
 fn step(version: &str, release_date: &str) -> Option<Step> {
     Some(Step {
         version: version.into(),
         release_date: release_date.into(),
+        release_notes_url: String::new(),
     })
 }
 
@@ -51,7 +57,9 @@ fn available(
         channel: channel.into(),
         next,
         target,
+        out_of_reach: None,
         reason: reason.into(),
+        security: no_security(),
     }
 }
 
@@ -62,7 +70,9 @@ fn up_to_date(current: &str, channel: &str, reason: &str) -> UpgradeNotice {
         channel: channel.into(),
         next: None,
         target: None,
+        out_of_reach: None,
         reason: reason.into(),
+        security: no_security(),
     }
 }
 
@@ -73,7 +83,17 @@ fn no_notice(current: &str, reason: &str) -> UpgradeNotice {
         channel: "stable".into(),
         next: None,
         target: None,
+        out_of_reach: None,
         reason: reason.into(),
+        security: no_security(),
+    }
+}
+
+fn no_advisory() -> crate::Advisory {
+    crate::Advisory {
+        release_notes_url: String::new(),
+        cves: Vec::new(),
+        end_of_support: String::new(),
     }
 }
 
@@ -199,11 +219,14 @@ fn a_minor_missing_from_the_answer_is_never_skipped() {
         body,
         "v1.30.11+k3s1",
         "stable",
-        no_notice(
-            "v1.30.11+k3s1",
-            "no v1.31 release is offered between v1.30.11+k3s1 and v1.32.2+k3s1, and a minor cannot be skipped",
-        ),
-        "no upgrade notice: no v1.31 release is offered between v1.30.11+k3s1 and v1.32.2+k3s1, and a minor cannot be skipped",
+        UpgradeNotice {
+            out_of_reach: step("v1.32.2+k3s1", "2025-02-27"),
+            ..no_notice(
+                "v1.30.11+k3s1",
+                "v1.32.2+k3s1 on channel stable is out of reach from v1.30.11+k3s1: no v1.31 release is offered between v1.30.11+k3s1 and v1.32.2+k3s1, and a minor cannot be skipped",
+            )
+        },
+        "no upgrade notice: v1.32.2+k3s1 on channel stable is out of reach from v1.30.11+k3s1: no v1.31 release is offered between v1.30.11+k3s1 and v1.32.2+k3s1, and a minor cannot be skipped",
     );
 }
 
@@ -245,20 +268,26 @@ fn below_min_upgradable_version_with_no_way_there_gives_no_notice() {
         body,
         "v1.31.2+k3s1",
         "stable",
-        no_notice(
-            "v1.31.2+k3s1",
-            "v1.31.8+k3s1 can only be upgraded to from v1.31.5+k3s1 or later, and no offered version leads there from v1.31.2+k3s1",
-        ),
-        "no upgrade notice: v1.31.8+k3s1 can only be upgraded to from v1.31.5+k3s1 or later, and no offered version leads there from v1.31.2+k3s1",
+        UpgradeNotice {
+            out_of_reach: step("v1.31.8+k3s1", "2025-04-15"),
+            ..no_notice(
+                "v1.31.2+k3s1",
+                "v1.31.8+k3s1 on channel stable is out of reach from v1.31.2+k3s1: v1.31.8+k3s1 can only be upgraded to from v1.31.5+k3s1 or later, and no offered version leads there from v1.31.2+k3s1",
+            )
+        },
+        "no upgrade notice: v1.31.8+k3s1 on channel stable is out of reach from v1.31.2+k3s1: v1.31.8+k3s1 can only be upgraded to from v1.31.5+k3s1 or later, and no offered version leads there from v1.31.2+k3s1",
     );
     // A minimum that is no version of this distribution cannot be checked.
     let body = r#"{"versions":[{"name":"v1.31.8+k3s1","minUpgradableVersion":"1.31.x","tags":["stable"]}]}"#;
     assert_eq!(
         notice_for(body, "v1.31.2+k3s1", "stable"),
-        no_notice(
-            "v1.31.2+k3s1",
-            "v1.31.8+k3s1 names minUpgradableVersion 1.31.x, which is not a K3s version"
-        )
+        UpgradeNotice {
+            out_of_reach: step("v1.31.8+k3s1", ""),
+            ..no_notice(
+                "v1.31.2+k3s1",
+                "v1.31.8+k3s1 on channel stable is out of reach from v1.31.2+k3s1: v1.31.8+k3s1 names minUpgradableVersion 1.31.x, which is not a K3s version"
+            )
+        }
     );
 }
 
@@ -593,6 +622,7 @@ fn offer() -> impl Strategy<Value = OfferedVersion> {
             release_date,
             min_upgradable_version,
             tags,
+            advisory: no_advisory(),
         },
     )
 }
@@ -659,6 +689,7 @@ proptest! {
                 release_date: name.clone(),
                 tags: vec![name.clone(), channel.clone()],
                 name,
+                advisory: no_advisory(),
             })
             .collect();
         let got = notice(&offers, &running, &channel);
@@ -677,5 +708,136 @@ fn the_operator_line_matches_the_shared_table() {
     for case in table["cases"].as_array().unwrap() {
         let notice: UpgradeNotice = serde_json::from_value(case["notice"].clone()).unwrap();
         assert_eq!(operator_line(&notice), case["line"].as_str().unwrap());
+        assert_eq!(
+            read_words(&notice, Some(60)),
+            case["read"].as_str().unwrap()
+        );
+    }
+}
+
+/// Every case of the shared table gives its line from its answer, and
+/// README.md's notice table shows that very line for that situation: the
+/// rules the README states and the notice cannot drift apart.
+#[test]
+fn every_case_of_the_shared_table_gives_its_line_and_the_readme_shows_it() {
+    let table: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../tests/fixtures/upgrade-notice/cases.json"
+    ))
+    .unwrap();
+    let readme = include_str!("../../../../README.md");
+    let today = table["today"].as_str().unwrap();
+    for case in table["cases"].as_array().unwrap() {
+        let situation = case["situation"].as_str().unwrap();
+        let answer = answer::parse(case["answer"].to_string().as_bytes()).unwrap();
+        let got = notice_on(
+            &answer.versions,
+            case["running"].as_str().unwrap(),
+            case["channel"].as_str().unwrap(),
+            today,
+        );
+        let line = case["line"].as_str().unwrap();
+        assert_eq!(operator_line(&got), line, "{situation}");
+        let row = format!("| {situation} | `{line}` |");
+        assert!(
+            readme.lines().any(|l| l == row),
+            "README.md's notice table lacks the row\n{row}"
+        );
+    }
+}
+
+#[test]
+fn the_security_record_lists_the_fixes_on_the_way_and_the_end_of_support() {
+    let body = r#"{"versions":[
+        {"name":"v1.32.2+k3s1","releaseDate":"2025-02-27T00:00:00Z","tags":["stable"],"extraInfo":{"cves":"CVE-2025-22869, CVE-2025-1974","releaseNotesURL":"https://example.com/v1.32.2"}},
+        {"name":"v1.31.7+k3s1","releaseDate":"2025-03-26T00:00:00Z","tags":[],"extraInfo":{"cves":"CVE-2025-24514,CVE-2025-1974","releaseNotesURL":"https://example.com/v1.31.7","endOfSupport":"2025-04-11"}},
+        {"name":"v1.31.6+k3s1","releaseDate":"2025-02-20T00:00:00Z","tags":[],"extraInfo":{"cves":"CVE-2024-0001","endOfSupport":"2025-10-28"}},
+        {"name":"v1.30.11+k3s1","releaseDate":"2025-03-26T00:00:00Z","tags":[],"extraInfo":{"cves":"CVE-2025-0009","endOfSupport":"javascript:x"}},
+        {"name":"v1.33.0-rc1+k3s1","tags":["testing"],"extraInfo":{"cves":"CVE-2025-9999"}}
+    ]}"#;
+    let got = notice_for(body, "v1.31.6+k3s1", "stable");
+    let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        got.security,
+        SecurityNotice {
+            // Newer than the running version, up to the step: not the
+            // running version's own fixes, not an older minor's, not a
+            // release candidate the channel does not follow.
+            fixed_by_next: ids(&["CVE-2025-1974", "CVE-2025-24514"]),
+            fixed_by_target: ids(&["CVE-2025-1974", "CVE-2025-22869", "CVE-2025-24514"]),
+            // The newest v1.31 version that names one.
+            support_ends: "2025-04-11".into(),
+            past_end_of_support: false,
+            ignored_values: 1,
+        }
+    );
+    assert_eq!(
+        got.next.unwrap().release_notes_url,
+        "https://example.com/v1.31.7"
+    );
+    assert_eq!(
+        got.target.unwrap().release_notes_url,
+        "https://example.com/v1.32.2"
+    );
+    // The day after, the running minor is past its end of support.
+    let answer = answer::parse(body.as_bytes()).unwrap();
+    let later = notice_on(&answer.versions, "v1.31.6+k3s1", "stable", "2025-04-12");
+    assert!(later.security.past_end_of_support);
+    assert!(
+        operator_line(&later)
+            .ends_with("; the running minor is past its end of support (2025-04-11)")
+    );
+    // Up to date: nothing to fix on the way, the end of support still said.
+    let current = notice_on(&answer.versions, "v1.32.2+k3s1", "stable", "2025-04-12");
+    assert_eq!(current.status, NoticeStatus::UpToDate);
+    assert_eq!(current.security.fixed_by_target, Vec::<String>::new());
+    assert_eq!(current.security.support_ends, "");
+}
+
+#[test]
+fn a_long_list_is_cut_at_the_bound_and_the_rest_counted() {
+    let ids: Vec<String> = (0..70)
+        .map(|i| format!("CVE-2025-{:05}", 10_000 + i))
+        .collect();
+    let listed = listed(&ids, MAX_LISTED_CVES);
+    assert!(listed.starts_with("CVE-2025-10000, CVE-2025-10001, "));
+    assert!(listed.ends_with("CVE-2025-10063 and 6 more"), "{listed}");
+    assert_eq!(compact(&ids[..2], 1), "CVE-2025-10000,+1");
+    assert_eq!(compact(&[], 64), "none");
+}
+
+proptest! {
+    /// No dead-end promises: following the notice step by step, as an
+    /// operator would, always arrives where it said the path ends (the
+    /// target, or the last safe step), and there the notice stops: up to
+    /// date, or no notice naming the same version out of reach.
+    #[test]
+    fn following_the_steps_arrives_where_the_notice_said(
+        (offers, _) in offers_and_a_shuffle(),
+        running in "v1\\.(29|30|31)\\.[0-9]\\+k3s1",
+        channel in prop_oneof![Just("stable"), Just("latest"), Just("v1.31"), Just("none")],
+    ) {
+        let first = notice_on(&offers, &running, channel, TODAY);
+        let (Some(_), Some(end)) = (&first.next, &first.target) else {
+            return Ok(());
+        };
+        let mut position = running.clone();
+        for _ in 0..offers.len() + 1 {
+            let here = notice_on(&offers, &position, channel, TODAY);
+            let Some(next) = here.next else {
+                break;
+            };
+            prop_assert_eq!(&here.out_of_reach, &first.out_of_reach, "from {}", position);
+            prop_assert_eq!(here.target.as_ref().map(|t| &t.version), Some(&end.version));
+            position = next.version;
+        }
+        prop_assert_eq!(&position, &end.version, "the steps stopped short");
+        let there = notice_on(&offers, &position, channel, TODAY);
+        match &first.out_of_reach {
+            None => prop_assert_eq!(there.status, NoticeStatus::UpToDate),
+            Some(beyond) => {
+                prop_assert_eq!(there.status, NoticeStatus::NoNotice);
+                prop_assert_eq!(there.out_of_reach.as_ref(), Some(beyond));
+            }
+        }
     }
 }

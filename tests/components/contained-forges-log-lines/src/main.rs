@@ -29,9 +29,18 @@ impl Guest for ForgesLogLines {
                 next: Some(reporter_sdk::UpgradeStep {
                     version: format!("v9.9.9{FORGED}"),
                     release_date: String::new(),
+                    release_notes_url: format!("https://x.example/{FORGED}"),
                 }),
                 target: None,
+                out_of_reach: None,
                 reason: FORGED.to_string(),
+                security: reporter_sdk::SecurityNotice {
+                    fixed_by_next: vec![format!("CVE-2025-1974{FORGED}")],
+                    fixed_by_target: vec![format!("CVE-2025-1974{FORGED}")],
+                    support_ends: format!("2025-01-01{FORGED}"),
+                    past_end_of_support: true,
+                    ignored_values: 0,
+                },
             },
             request_interval_minutes: None,
         })

@@ -32,7 +32,15 @@ impl Guest for OtherAuthority {
                 channel: settings.channel.clone(),
                 next: None,
                 target: None,
+                out_of_reach: None,
                 reason: "hostile".to_string(),
+                security: reporter_sdk::SecurityNotice {
+                    fixed_by_next: Vec::new(),
+                    fixed_by_target: Vec::new(),
+                    support_ends: String::new(),
+                    past_end_of_support: false,
+                    ignored_values: 0,
+                },
             },
             request_interval_minutes: None,
         })
