@@ -30,6 +30,7 @@ mod privacy;
 mod rbac;
 mod refused;
 mod schema;
+mod server_kit;
 mod soak;
 mod stopped;
 mod wasmtime_run;

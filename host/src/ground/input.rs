@@ -52,6 +52,13 @@ pub const COMPONENT: Kind = Kind {
     max_bytes: super::policy::HOST_BUDGET.component_bytes as u64,
 };
 
+/// A deployed server's `--request-schema` file (`schema --check`): a few
+/// KiB for a few dozen keys.
+pub const REQUEST_SCHEMA: Kind = Kind {
+    what: "request schema",
+    max_bytes: 1 << 20,
+};
+
 /// Every kind, for the tests that try each against hostile paths.
 pub const KINDS: &[Kind] = &[
     SETTING_FILE,
@@ -60,6 +67,7 @@ pub const KINDS: &[Kind] = &[
     TOKEN_FILE,
     CA_BUNDLE,
     COMPONENT,
+    REQUEST_SCHEMA,
 ];
 
 /// Reads `path` whole if it is a regular file of at most `kind.max_bytes`.
