@@ -451,7 +451,8 @@ fn expected(
     query: &str,
     points: &[(i64, StoredPoint)],
 ) -> BTreeMap<(i64, String), f64> {
-    let measurement = query.split('"').nth(3).unwrap();
+    // FROM "autogen"."<measurement>"
+    let measurement = query.split('"').nth(5).unwrap();
     let mut want = BTreeMap::new();
     if let Some(tag) = query.split("GROUP BY time(8h), \"").nth(1) {
         let tag = tag.split('"').next().unwrap();

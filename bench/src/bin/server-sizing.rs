@@ -3,7 +3,8 @@
 //! the way the Longhorn upgrade-responder server writes it into a real
 //! InfluxDB 1.x (tsi1 index), with the continuous queries and dashboard
 //! panels `upgrade-responder server-kit` makes. Prints, per fleet size, the
-//! series cardinality, the disk one day takes, the influxd memory, and the
+//! series cardinality, the disk the first day takes and a second day adds,
+//! the influxd memory, and the
 //! time of each panel's query, from the downsampled measurement and from
 //! the raw points; then the same with `clusteruuid` left out of the
 //! server's schema (no series per cluster).
@@ -37,11 +38,13 @@ struct Args {
     host: Option<PathBuf>,
 }
 
-/// 2025-01-01T00:00:00Z: the simulated day starts on a bucket boundary.
-const DAY: i64 = 1_735_689_600;
+/// 2025-01-02T00:00:00Z: the simulated days start on a bucket boundary and
+/// on a shard boundary (the default retention policy's shards span 7 days
+/// from the epoch's week), so both days land in one shard.
+const DAY: i64 = 1_735_776_000;
 const PERIOD: i64 = 8 * 3600;
 const REPORTS_PER_DAY: i64 = 3;
-const TIME_FILTER: &str = "time >= '2025-01-01T00:00:00Z' AND time < '2025-01-02T00:00:00Z'";
+const TIME_FILTER: &str = "time >= '2025-01-02T00:00:00Z' AND time < '2025-01-03T00:00:00Z'";
 const LINES_PER_WRITE: usize = 5_000;
 
 fn main() -> anyhow::Result<()> {
@@ -92,34 +95,54 @@ fn main() -> anyhow::Result<()> {
         (false, "clusteruuid left out of the server's schema"),
     ] {
         println!("## {label}\n");
-        println!("| clusters | points/day | series | disk/day | influxd RSS | write rate |");
-        println!("|---:|---:|---:|---:|---:|---:|");
+        println!(
+            "| clusters | points/day | series | disk after day 1 | disk added by day 2 | influxd RSS | write rate |"
+        );
+        println!("|---:|---:|---:|---:|---:|---:|---:|");
         let mut panel_rows = Vec::new();
         for &fleet in &args.fleets {
             let influx = Influxd::start_with(Index::Tsi1, Some(&scratch), true);
             let db = "fleet_upgrade_responder";
             influx.query("", &format!("CREATE DATABASE {db}"));
-            let started = Instant::now();
-            let mut batch = String::new();
+            // Two days: the first pays InfluxDB's fixed costs (shard,
+            // index, WAL segment), the second shows what a day adds.
+            let mut write_time = Duration::ZERO;
             let mut points = 0usize;
-            for cluster in 0..fleet {
-                for report in 0..REPORTS_PER_DAY {
-                    let point = simulated(&templates, cluster, with_uuid);
-                    let at = DAY + report * PERIOD + (cluster as i64 * 7_919) % PERIOD;
-                    batch.push_str(&line_protocol(&point, at));
-                    batch.push('\n');
-                    points += 1;
-                    if points.is_multiple_of(LINES_PER_WRITE) {
-                        influx.write(db, &batch);
-                        batch.clear();
+            let mut disk_after = Vec::new();
+            for day in 0..2 {
+                let started = Instant::now();
+                let mut batch = String::new();
+                for cluster in 0..fleet {
+                    for report in 0..REPORTS_PER_DAY {
+                        let point = simulated(&templates, cluster, with_uuid);
+                        let at = DAY
+                            + day * REPORTS_PER_DAY * PERIOD
+                            + report * PERIOD
+                            + (cluster as i64 * 7_919) % PERIOD;
+                        batch.push_str(&line_protocol(&point, at));
+                        batch.push('\n');
+                        points += 1;
+                        if points.is_multiple_of(LINES_PER_WRITE) {
+                            influx.write(db, &batch);
+                            batch.clear();
+                        }
                     }
                 }
+                if !batch.is_empty() {
+                    influx.write(db, &batch);
+                }
+                write_time += started.elapsed();
+                // The cache is snapshotted to TSM after 1 s without writes,
+                // and the shard fully compacted after 2 s (as a day's quiet
+                // hours would): the figures are the compacted size.
+                std::thread::sleep(Duration::from_secs(10));
+                disk_after.push(
+                    dir_bytes(&influx.dir().join("data").join(db))
+                        + dir_bytes(&influx.dir().join("wal").join(db)),
+                );
             }
-            if !batch.is_empty() {
-                influx.write(db, &batch);
-            }
-            let write_time = started.elapsed();
-            // The continuous queries, run over the day as their schedule would.
+            // The continuous queries, run over the first day as their
+            // schedule would.
             influx.query(db, &queries);
             for line in queries.lines() {
                 let select = line
@@ -130,15 +153,13 @@ fn main() -> anyhow::Result<()> {
                 let (head, group) = select.split_once(" GROUP BY ").context("GROUP BY")?;
                 influx.query(db, &format!("{head} WHERE {TIME_FILTER} GROUP BY {group}"));
             }
-            // The cache is snapshotted to TSM after 1 s without writes.
-            std::thread::sleep(Duration::from_secs(4));
             let series = count(&influx.query(db, "SHOW SERIES EXACT CARDINALITY"));
-            let disk = dir_bytes(&influx.dir().join("data").join(db))
-                + dir_bytes(&influx.dir().join("wal").join(db));
             let rss = rss_kib(influx.pid());
             println!(
-                "| {fleet} | {points} | {series} | {} | {} MiB | {:.0} points/s |",
-                mib(disk),
+                "| {fleet} | {} | {series} | {} | {} | {} MiB | {:.0} points/s |",
+                points / 2,
+                mib(disk_after[0]),
+                mib(disk_after[1].saturating_sub(disk_after[0])),
                 rss / 1024,
                 points as f64 / write_time.as_secs_f64()
             );
@@ -234,10 +255,11 @@ fn panels(dashboard: &Value, queries: &str) -> anyhow::Result<Vec<(String, Strin
     let mut out = Vec::new();
     for panel in dashboard["panels"].as_array().context("panels")? {
         let query = panel["targets"][0]["query"].as_str().context("a query")?;
-        let measurement = query.split('"').nth(3).context("a measurement")?;
+        // FROM "autogen"."<measurement>"
+        let measurement = query.split('"').nth(5).context("a measurement")?;
         let cq = queries
             .lines()
-            .find(|l| l.contains(&format!("INTO \"{measurement}\"")))
+            .find(|l| l.contains(&format!("INTO \"autogen\".\"{measurement}\"")))
             .context("the panel's continuous query")?;
         let select = cq
             .split(" BEGIN ")
@@ -245,7 +267,7 @@ fn panels(dashboard: &Value, queries: &str) -> anyhow::Result<Vec<(String, Strin
             .context("BEGIN")?
             .trim_end_matches(" END;");
         let (head, group) = select.split_once(" GROUP BY ").context("GROUP BY")?;
-        let head = head.replace(&format!(" INTO \"{measurement}\""), "");
+        let head = head.replace(&format!(" INTO \"autogen\".\"{measurement}\""), "");
         out.push((
             query.replace("$timeFilter", TIME_FILTER),
             format!("{head} WHERE {TIME_FILTER} GROUP BY {group}"),
@@ -294,7 +316,10 @@ fn count(answer: &Value) -> u64 {
         .sum()
 }
 
+/// The disk blocks a directory's files take (InfluxDB preallocates sparse
+/// series files, whose length says nothing).
 fn dir_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -302,7 +327,7 @@ fn dir_bytes(dir: &Path) -> u64 {
         .filter_map(Result::ok)
         .map(|e| match e.metadata() {
             Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-            Ok(m) => m.len(),
+            Ok(m) => m.blocks() * 512,
             Err(_) => 0,
         })
         .sum()

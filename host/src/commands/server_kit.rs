@@ -36,6 +36,12 @@ pub const FILES: [&str; 8] = [
     "README.md",
 ];
 
+/// The retention policy the continuous queries write into: the one the
+/// server's `CREATE DATABASE` makes (infinite), named, so the raw points can
+/// get a shorter default policy of their own without taking the
+/// downsampled series with them (README, "Sizing").
+const KEPT: &str = "autogen";
+
 /// The tag that names one cluster: a series per cluster, so no continuous
 /// query or panel groups by it.
 const CLUSTER_TAG: &str = "clusteruuid";
@@ -224,13 +230,13 @@ impl Kit<'_> {
             let stored = Self::stored_as(&series);
             let select = match series.place {
                 Place::Total => format!(
-                    "SELECT count(\"{VALUE_FIELD}\") AS total INTO \"{into}\" FROM \"{MEASUREMENT}\" GROUP BY time({p})"
+                    "SELECT count(\"{VALUE_FIELD}\") AS total INTO \"{KEPT}\".\"{into}\" FROM \"{MEASUREMENT}\" GROUP BY time({p})"
                 ),
                 Place::Tag => format!(
-                    "SELECT count(\"{VALUE_FIELD}\") AS total INTO \"{into}\" FROM \"{MEASUREMENT}\" GROUP BY time({p}), \"{stored}\""
+                    "SELECT count(\"{VALUE_FIELD}\") AS total INTO \"{KEPT}\".\"{into}\" FROM \"{MEASUREMENT}\" GROUP BY time({p}), \"{stored}\""
                 ),
                 Place::Sum => format!(
-                    "SELECT sum(\"{stored}\") AS total INTO \"{into}\" FROM \"{MEASUREMENT}\" GROUP BY time({p})"
+                    "SELECT sum(\"{stored}\") AS total INTO \"{KEPT}\".\"{into}\" FROM \"{MEASUREMENT}\" GROUP BY time({p})"
                 ),
             };
             text.push_str(&format!(
@@ -255,7 +261,7 @@ impl Kit<'_> {
                     Place::Total => (
                         "Clusters reporting".to_string(),
                         format!(
-                            "SELECT sum(\"total\") FROM \"{}\" WHERE $timeFilter GROUP BY time({p}) fill(none)",
+                            "SELECT sum(\"total\") FROM \"{KEPT}\".\"{}\" WHERE $timeFilter GROUP BY time({p}) fill(none)",
                             series.measurement
                         ),
                         "clusters".to_string(),
@@ -263,7 +269,7 @@ impl Kit<'_> {
                     Place::Tag => (
                         format!("Clusters by {}", series.key),
                         format!(
-                            "SELECT sum(\"total\") FROM \"{}\" WHERE $timeFilter GROUP BY time({p}), \"{stored}\" fill(none)",
+                            "SELECT sum(\"total\") FROM \"{KEPT}\".\"{}\" WHERE $timeFilter GROUP BY time({p}), \"{stored}\" fill(none)",
                             series.measurement
                         ),
                         format!("$tag_{stored}"),
@@ -271,7 +277,7 @@ impl Kit<'_> {
                     Place::Sum => (
                         format!("Sum of {}", series.key),
                         format!(
-                            "SELECT sum(\"total\") FROM \"{}\" WHERE $timeFilter GROUP BY time({p}) fill(none)",
+                            "SELECT sum(\"total\") FROM \"{KEPT}\".\"{}\" WHERE $timeFilter GROUP BY time({p}) fill(none)",
                             series.measurement
                         ),
                         series.key.clone(),
@@ -452,9 +458,28 @@ A malformed value is ignored by the client (counted, never shown).
 
 ## Sizing
 
-See \"Running the server side\" in the client's README: the measured series
-cardinality, disk per day and query time for 10,000 and 100,000 clusters,
-and what a million needs.
+`clusteruuid` is a tag, so InfluxDB keeps one series per cluster. From
+InfluxDB's defaults, three settings of `[data]` decide whether a large fleet
+is stored at all:
+
+- `index-version = \"tsi1\"`: the default `inmem` index holds every series
+  in memory;
+- `max-values-per-tag = 0` (default 100000): past 100,000 clusters InfluxDB
+  refuses every point that brings a new `clusteruuid` (a partial write the
+  server only logs);
+- `max-series-per-database = 0` (default 1000000).
+
+Or leave `clusteruuid` out of the server's request schema: the server then
+drops it, the series stay a few hundred whatever the fleet, and nothing
+counts a cluster that reports twice in a period once.
+
+Retention: the continuous queries write into the retention policy
+`autogen` (kept forever, and what the dashboard reads), so the raw points
+can expire on their own: `CREATE RETENTION POLICY raw ON {db} DURATION 90d
+REPLICATION 1 SHARD DURATION 7d DEFAULT` (the server writes into the
+default policy). The client's README (\"Running the server side\") has the
+measured series, disk, memory and query time for 10,000 and 100,000
+clusters.
 ",
             origin = self.schema.origin,
             app = self.app_name,
@@ -467,35 +492,61 @@ and what a million needs.
     }
 }
 
+/// One offered version, in the server's field order (service.go `Version`).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Offered {
+    name: &'static str,
+    release_date: &'static str,
+    min_upgradable_version: &'static str,
+    tags: [&'static str; 2],
+    extra_info: ExtraInfo,
+}
+
+/// The `extraInfo` keys the client reads, in the order the README lists
+/// them.
+#[derive(serde::Serialize)]
+struct ExtraInfo {
+    #[serde(rename = "releaseNotesURL")]
+    release_notes_url: &'static str,
+    cves: &'static str,
+    #[serde(rename = "endOfSupport")]
+    end_of_support: &'static str,
+}
+
 /// The server's `--upgrade-response-config`, with every `extraInfo` key
 /// the client reads filled with an example.
 fn response_config() -> String {
-    let config = json!({
-        "versions": [
-            {
-                "name": "v1.33.1",
-                "releaseDate": "2025-05-15T00:00:00Z",
-                "minUpgradableVersion": "",
-                "tags": ["latest", "v1.33"],
-                "extraInfo": {
-                    "releaseNotesURL": "https://example.com/releases/v1.33.1",
-                    "cves": "CVE-2025-1974, CVE-2025-24514",
-                    "endOfSupport": "2026-06-28"
-                }
+    #[derive(serde::Serialize)]
+    struct Config {
+        versions: [Offered; 2],
+    }
+    let config = Config {
+        versions: [
+            Offered {
+                name: "v1.33.1",
+                release_date: "2025-05-15T00:00:00Z",
+                min_upgradable_version: "",
+                tags: ["latest", "v1.33"],
+                extra_info: ExtraInfo {
+                    release_notes_url: "https://example.com/releases/v1.33.1",
+                    cves: "CVE-2025-1974, CVE-2025-24514",
+                    end_of_support: "2026-06-28",
+                },
             },
-            {
-                "name": "v1.32.5",
-                "releaseDate": "2025-05-15T00:00:00Z",
-                "minUpgradableVersion": "",
-                "tags": ["stable", "v1.32"],
-                "extraInfo": {
-                    "releaseNotesURL": "https://example.com/releases/v1.32.5",
-                    "cves": "CVE-2025-1974",
-                    "endOfSupport": "2026-02-28"
-                }
-            }
-        ]
-    });
+            Offered {
+                name: "v1.32.5",
+                release_date: "2025-05-15T00:00:00Z",
+                min_upgradable_version: "",
+                tags: ["stable", "v1.32"],
+                extra_info: ExtraInfo {
+                    release_notes_url: "https://example.com/releases/v1.32.5",
+                    cves: "CVE-2025-1974",
+                    end_of_support: "2026-02-28",
+                },
+            },
+        ],
+    };
     let mut text = serde_json::to_string_pretty(&config).unwrap_or_default();
     text.push('\n');
     text

@@ -69,7 +69,7 @@ impl Influxd {
         let config = format!(
             "reporting-disabled = true\nbind-address = \"127.0.0.1:{rpc}\"\n\
              [meta]\n  dir = \"{d}/meta\"\n  logging-enabled = false\n\
-             [data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n  query-log-enabled = false\n  index-version = \"{index}\"\n  trace-logging-enabled = false\n  cache-snapshot-write-cold-duration = \"1s\"\n{limits}\
+             [data]\n  dir = \"{d}/data\"\n  wal-dir = \"{d}/wal\"\n  query-log-enabled = false\n  index-version = \"{index}\"\n  trace-logging-enabled = false\n  cache-snapshot-write-cold-duration = \"1s\"\n  compact-full-write-cold-duration = \"2s\"\n{limits}\
              [http]\n  bind-address = \"127.0.0.1:{port}\"\n  log-enabled = false\n  max-body-size = 0\n\
              [logging]\n  level = \"warn\"\n\
              [monitor]\n  store-enabled = false\n\
