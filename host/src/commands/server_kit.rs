@@ -354,7 +354,10 @@ impl Kit<'_> {
 #
 # The server writes every request into the InfluxDB database
 # {db}; the continuous queries in continuous-queries.influxql
-# downsample it every {p}, the interval clusters report at.
+# downsample it every {p}, the interval clusters report at. They do not
+# depend on the server's --query-period (QUERY_PERIOD, default 1h), which
+# only sets the server's own three continuous queries and the
+# requestIntervalInMinutes of its answer.
 applicationName: {app}
 
 # The InfluxDB URL, user and password (keys influxDBUrl, influxDBUser,
