@@ -473,8 +473,8 @@ is stored at all:
 - `max-series-per-database = 0` (default 1000000).
 
 Or leave `clusteruuid` out of the server's request schema: the server then
-drops it, the series stay a few hundred whatever the fleet, and nothing
-counts a cluster that reports twice in a period once.
+drops it, and the series stay a few hundred whatever the fleet; the cost:
+a cluster that reports twice within a period counts twice.
 
 Retention: the continuous queries write into the retention policy
 `autogen` (kept forever, and what the dashboard reads), so the raw points
