@@ -150,51 +150,52 @@ impl RequestSchema {
     /// `deployed` would drop, in `self`'s order.
     pub fn dropped_by(&self, deployed: &RequestSchema) -> Vec<Dropped> {
         let mut dropped = Vec::new();
-        let mut compare = |place: &str, ours: &[(String, Entry)], theirs: &[(String, Entry)]| {
+        let mut judge = |key: String, ours: &Entry, listed: Option<&Entry>| {
+            if let Some(why) = why_dropped(ours, listed) {
+                dropped.push(Dropped { key, why });
+            }
+        };
+        judge(
+            "appVersion".into(),
+            &self.app_version,
+            Some(&deployed.app_version),
+        );
+        for (place, ours, theirs) in [
+            ("extraTagInfo", &self.tags, &deployed.tags),
+            ("extraFieldInfo", &self.fields, &deployed.fields),
+        ] {
             for (key, entry) in ours {
                 // Go's decoder keeps the last of two equal keys.
                 let listed = theirs.iter().rev().find(|(name, _)| name == key);
-                let why = match listed {
-                    None => Some("not listed".to_string()),
-                    Some((_, listed)) if listed.data_type != entry.data_type => Some(format!(
-                        "listed as {}, sent as {}",
-                        listed.data_type.name(),
-                        entry.data_type.name()
-                    )),
-                    Some((_, listed))
-                        if entry.data_type == DataType::String
-                            && listed.effective_max_len() < entry.effective_max_len() =>
-                    {
-                        Some(format!(
-                            "maxLen {} drops values longer than that (the component sends up to {})",
-                            listed.effective_max_len(),
-                            entry.effective_max_len()
-                        ))
-                    }
-                    Some(_) => None,
-                };
-                if let Some(why) = why {
-                    dropped.push(Dropped {
-                        key: format!("{place}.{key}"),
-                        why,
-                    });
-                }
-            }
-        };
-        compare(
-            "appVersion",
-            &[(String::new(), self.app_version)],
-            &[(String::new(), deployed.app_version)],
-        );
-        compare("extraTagInfo", &self.tags, &deployed.tags);
-        compare("extraFieldInfo", &self.fields, &deployed.fields);
-        for drop in &mut dropped {
-            if drop.key == "appVersion." {
-                drop.key = "appVersion".into();
+                judge(format!("{place}.{key}"), entry, listed.map(|(_, e)| e));
             }
         }
         dropped
     }
+}
+
+/// Why a server that lists a key as `listed` (or not at all) drops the
+/// values a component sends as `ours`; `None` when it keeps them all.
+fn why_dropped(ours: &Entry, listed: Option<&Entry>) -> Option<String> {
+    let listed = match listed {
+        None => return Some("not listed".to_string()),
+        Some(listed) => listed,
+    };
+    if listed.data_type != ours.data_type {
+        return Some(format!(
+            "listed as {}, sent as {}",
+            listed.data_type.name(),
+            ours.data_type.name()
+        ));
+    }
+    if ours.data_type == DataType::String && listed.effective_max_len() < ours.effective_max_len() {
+        return Some(format!(
+            "maxLen {} drops values longer than that (the component sends up to {})",
+            listed.effective_max_len(),
+            ours.effective_max_len()
+        ));
+    }
+    None
 }
 
 /// The name the server stores a key under (utils.ToSnakeCase): an
