@@ -91,8 +91,31 @@ enum Command {
     },
     /// Print the upgrade-responder server's --request-schema file for the
     /// component (the built-in one, or --component): the server stores only
-    /// the keys it lists.
+    /// the keys it lists. Every field mode's keys, or one mode's with
+    /// --field-mode.
     Schema {
+        /// Instead, name each key of the component a server deployed with
+        /// this request-schema file would drop, per field mode; exit 2 if any.
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+        #[command(flatten)]
+        options: RunOptions,
+    },
+    /// Write the server side of the component (the built-in one, or
+    /// --component) into a folder: request schemas, InfluxDB continuous
+    /// queries, a Grafana dashboard, a response config and Helm values.
+    ServerKit {
+        /// The server's --application-name: its database is
+        /// <NAME>_upgrade_responder.
+        #[arg(long, value_name = "NAME")]
+        app_name: String,
+        /// The folder to write into (made if missing; its parent must exist).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The interval clusters report at, and the continuous queries' GROUP BY
+        /// time: whole minutes or hours.
+        #[arg(long, value_name = "PERIOD", default_value = "8h")]
+        query_period: String,
         #[command(flatten)]
         options: RunOptions,
     },
@@ -115,7 +138,8 @@ impl Command {
             | Command::Facts { options }
             | Command::Inspect { options, .. }
             | Command::Config { options }
-            | Command::Schema { options }
+            | Command::Schema { options, .. }
+            | Command::ServerKit { options, .. }
             | Command::Capabilities { options, .. } => Some(options),
             Command::Compile { .. } => None,
         }
@@ -196,7 +220,23 @@ fn main() -> ExitCode {
             commands::compile::compile(&component, &output)
         }
         Some(Command::Config { .. }) => commands::config::print(&values),
-        Some(Command::Schema { .. }) => commands::schema::print(&values),
+        Some(Command::Schema { check: None, .. }) => commands::schema::print(&values),
+        Some(Command::Schema {
+            check: Some(file), ..
+        }) => commands::schema::check(&file, &values),
+        Some(Command::ServerKit {
+            app_name,
+            out,
+            query_period,
+            ..
+        }) => commands::server_kit::write(
+            &commands::server_kit::Request {
+                app_name: &app_name,
+                out: &out,
+                query_period: &query_period,
+            },
+            &values,
+        ),
         Some(Command::Capabilities { json, .. }) => commands::capabilities::print(&values, json),
     };
     ExitCode::from(code)

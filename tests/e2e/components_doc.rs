@@ -158,8 +158,43 @@ fn exercise_host(line: &CommandLine, text: &str, printed: &mut Printed) {
         command.current_dir(workspace());
         command.args(["compile", &input, "-o"]).arg(&output);
     }
+    // `server-kit --out DIR`: DIR goes to a temporary directory too.
+    let kit = TempDir::new("components-doc-kit");
+    let is_kit = line.words.get(1).map(String::as_str) == Some("server-kit");
+    if is_kit {
+        let out = flag_value(&line.words, "--out").expect("server-kit --out DIR");
+        let at = line.words.iter().position(|w| w == "--out").unwrap() + 1;
+        let mut words: Vec<String> = line.words[1..].iter().map(|w| map_path(w)).collect();
+        words[at - 1] = kit.path().join(out).display().to_string();
+        command = host();
+        command.current_dir(workspace()).args(words);
+    }
     let ran = run(&mut command);
     assert_eq!(ran.code, 0, "{text}: {}", ran.stderr);
+    if is_kit {
+        let out = kit.path().join(flag_value(&line.words, "--out").unwrap());
+        assert!(out.join("request-schema.json").is_file(), "{text}");
+        assert!(out.join("dashboard.json").is_file(), "{text}");
+        return;
+    }
+    if line.words.get(1).map(String::as_str) == Some("schema") {
+        // `schema --check FILE` of a server deployed with the component's
+        // own schema: every mode keeps every key.
+        assert!(line.words.iter().any(|w| w == "--check"), "{text}");
+        let lines: Vec<&str> = ran.stdout.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}: {}", ran.stdout);
+        assert!(
+            lines[0].starts_with("minimal: keeps all "),
+            "{text}: {}",
+            ran.stdout
+        );
+        assert!(
+            lines[1].starts_with("standard: keeps all "),
+            "{text}: {}",
+            ran.stdout
+        );
+        return;
+    }
     if is_compile {
         let pin = ran
             .stdout

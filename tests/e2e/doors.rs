@@ -249,6 +249,48 @@ fn every_command_refuses_a_hostile_component_path_with_one_line() {
 }
 
 #[test]
+fn schema_check_refuses_every_hostile_schema_path_with_one_line() {
+    let kind = upgrade_responder::ground::input::REQUEST_SCHEMA;
+    let dir = TempDir::new("doors-schema-check");
+    for case in read_cases(dir.path(), kind) {
+        let mut command = host();
+        command.args(["schema", "--check"]).arg(&case.path);
+        let ran = run_bounded(&mut command, Some(ADDRESS_SPACE));
+        assert_refused(&ran, "schema --check", &case, 2, &[]);
+        assert_eq!(ran.stdout, "", "{}", case.name);
+    }
+}
+
+#[test]
+fn server_kit_writes_into_a_folder_only_and_never_through_a_symlink() {
+    let dir = TempDir::new("doors-out-kit");
+    for (name, path) in write_cases(dir.path()) {
+        let before = kind_of(&path);
+        let ran = run_bounded(
+            host()
+                .args(["server-kit", "--app-name", "k3s", "--out"])
+                .arg(&path),
+            None,
+        );
+        if name == "directory" {
+            // A folder is where the kit goes.
+            assert_eq!(ran.code, 0, "{name}: {}", ran.stderr);
+            assert!(path.join("dashboard.json").is_file());
+            continue;
+        }
+        let case = Case {
+            name,
+            path: path.clone(),
+        };
+        assert_refused(&ran, "server-kit --out", &case, 2, &["cannot write"]);
+        assert_eq!(ran.stdout, "", "{name}");
+        assert_eq!(kind_of(&path), before, "{name} was replaced");
+    }
+    let target = dir.path().join("the-symlinks-target");
+    assert_eq!(std::fs::read_to_string(target).unwrap(), "left alone");
+}
+
+#[test]
 fn a_setting_file_in_a_config_directory_is_read_through_the_same_door() {
     let kind = upgrade_responder::ground::input::SETTING_FILE;
     let key = upgrade_responder::settings::ENDPOINT;

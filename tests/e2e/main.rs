@@ -31,6 +31,7 @@ mod rbac;
 mod refused;
 mod schema;
 mod security_notice;
+mod server_kit;
 mod soak;
 mod stopped;
 mod wasmtime_run;

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod inspect;
 pub mod run;
 pub mod schema;
+pub mod server_kit;
 
 use anyhow::Context as _;
 

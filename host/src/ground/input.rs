@@ -58,6 +58,12 @@ pub const SAMPLE_ANSWER: Kind = Kind {
     what: "sample answer",
     max_bytes: 1 << 20,
 };
+/// A deployed server's `--request-schema` file (`schema --check`): a few
+/// KiB for a few dozen keys.
+pub const REQUEST_SCHEMA: Kind = Kind {
+    what: "request schema",
+    max_bytes: 1 << 20,
+};
 
 /// Every kind, for the tests that try each against hostile paths.
 pub const KINDS: &[Kind] = &[
@@ -68,6 +74,7 @@ pub const KINDS: &[Kind] = &[
     CA_BUNDLE,
     COMPONENT,
     SAMPLE_ANSWER,
+    REQUEST_SCHEMA,
 ];
 
 /// Reads `path` whole if it is a regular file of at most `kind.max_bytes`.

@@ -11,5 +11,6 @@ pub mod input;
 pub mod logging;
 pub mod output_file;
 pub mod policy;
+pub mod request_schema;
 pub mod text;
 pub mod vocabulary;

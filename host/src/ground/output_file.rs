@@ -1,5 +1,6 @@
 //! The one door every file the host writes goes out through: the
-//! precompiled artefact of `compile -o` and the termination message. A
+//! precompiled artefact of `compile -o`, the termination message and the
+//! files of `server-kit` (into a folder [`check_folder`] makes ready). A
 //! target is a regular file or nothing yet: never a symlink (not followed),
 //! a device, a FIFO or a directory, which are refused, never replaced or
 //! written into; opening never blocks. [`check`] runs before the work that
@@ -104,6 +105,30 @@ pub fn write_replacing(path: &Path, bytes: &[u8], what: &str) -> anyhow::Result<
         return Err(fail(error));
     }
     Ok(())
+}
+
+/// Makes `folder` ready to take files: an existing directory the host may
+/// write into (never a symlink to one, so the files land where the name
+/// says), or a new one made inside an existing parent.
+pub fn check_folder(folder: &Path, what: &str) -> anyhow::Result<()> {
+    let shown = folder.display();
+    match std::fs::symlink_metadata(folder) {
+        Ok(metadata) if metadata.file_type().is_symlink() => anyhow::bail!(
+            "cannot write {what} {shown}: it is a symlink, which is never followed: name the folder itself"
+        ),
+        Ok(metadata) if !metadata.is_dir() => {
+            anyhow::bail!("cannot write {what} {shown}: not a directory: name a folder")
+        }
+        Ok(_) => writable(folder).map_err(|e| anyhow::anyhow!("cannot write {what} {shown}: {e}")),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(folder)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot write {what} {shown}: cannot create it ({}): its parent must exist",
+                    io_reason(&e)
+                )
+            }),
+        Err(error) => anyhow::bail!("cannot write {what} {shown}: {}", io_reason(&error)),
+    }
 }
 
 /// `access(2)` for writing: the check the kernel makes at open, asked first.

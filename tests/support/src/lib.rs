@@ -14,6 +14,7 @@ mod apiserver;
 mod background;
 mod compression;
 pub mod generated;
+mod influxdb;
 mod query;
 mod rbac;
 mod responder;
@@ -36,6 +37,7 @@ pub use apiserver::{
     DEFAULT_USER,
 };
 pub use compression::GZIP_THRESHOLD_BYTES;
+pub use influxdb::{Index, Influxd, influxd, line_protocol};
 pub use rbac::Rule;
 pub use responder::{
     Behaviour, MAX_STRING_VALUE_LENGTH, MEASUREMENT, OfferedVersion, Received, RequestSchema,
