@@ -490,3 +490,55 @@ fn expected(
     }
     want
 }
+
+/// The kit's response-config skeleton is an answer the client reads whole:
+/// previewed by a dry run, every `extraInfo` value of the convention is
+/// kept (none ignored as malformed), and a cluster on the skeleton's own
+/// versions gets its security notice from it.
+#[test]
+fn the_response_config_skeleton_is_read_by_the_client_without_a_value_ignored() {
+    let dir = TempDir::new("kit-response-config");
+    let out = dir.path().join("kit");
+    let ran = server_kit(None, "k3s", &out);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let config: Value = serde_json::from_str(&read(&out.join("response-config.json"))).unwrap();
+    // A cluster running the skeleton's own kind of version, a patch behind
+    // its stable one.
+    let mut facts: Value = serde_json::from_str(&read(
+        &workspace().join("tests/fixtures/facts/k3s-single.json"),
+    ))
+    .unwrap();
+    facts["server_version"]["git_version"] = Value::from("v1.32.4");
+    let facts_path = dir.path().join("facts.json");
+    std::fs::write(&facts_path, facts.to_string()).unwrap();
+    let answer = dir.path().join("answer.json");
+    std::fs::write(&answer, config.to_string()).unwrap();
+    let ran = run(host()
+        .arg("--dry-run")
+        .arg("--sample-answer")
+        .arg(&answer)
+        .arg("--facts")
+        .arg(&facts_path));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let info = ran.log_lines("INFO");
+    let read_line = info
+        .iter()
+        .find(|l| l.contains("the component read the sample answer:"))
+        .unwrap_or_else(|| panic!("{}", ran.stderr));
+    assert!(
+        read_line.ends_with(" ignored_advisory_values=0"),
+        "{read_line}"
+    );
+    // Whether 2026-02-28 is past depends on the day the test runs.
+    assert!(
+        info.last().unwrap().contains(
+            "dry run: the notice for the sample answer: upgrade available: move to v1.32.5 now (Plan version: v1.32.5, released 2025-05-15), the target on channel stable; security fixes in this step: CVE-2025-1974; release notes: https://example.com/releases/v1.32.5"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        read_line.contains(" support_ends=2026-02-28 "),
+        "{read_line}"
+    );
+}
