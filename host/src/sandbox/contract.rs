@@ -259,11 +259,24 @@ fn no_security() -> SecurityNotice {
     }
 }
 
-fn no_advisory() -> bindings::Advisory {
-    bindings::Advisory {
-        release_notes_url: String::new(),
-        cves: Vec::new(),
-        end_of_support: String::new(),
+/// An offered version of an older contract (0.1.0 to 0.3.0 spell it
+/// alike), with no advisory: those contracts carry none.
+fn offered_without_advisory(
+    name: String,
+    release_date: String,
+    min_upgradable_version: String,
+    tags: Vec<String>,
+) -> bindings::OfferedVersion {
+    bindings::OfferedVersion {
+        name,
+        release_date,
+        min_upgradable_version,
+        tags,
+        advisory: bindings::Advisory {
+            release_notes_url: String::new(),
+            cves: Vec::new(),
+            end_of_support: String::new(),
+        },
     }
 }
 
@@ -282,12 +295,8 @@ fn outcome_from_v0_3(outcome: v0_3::Outcome) -> Outcome {
         versions: outcome
             .versions
             .into_iter()
-            .map(|v| bindings::OfferedVersion {
-                name: v.name,
-                release_date: v.release_date,
-                min_upgradable_version: v.min_upgradable_version,
-                tags: v.tags,
-                advisory: no_advisory(),
+            .map(|v| {
+                offered_without_advisory(v.name, v.release_date, v.min_upgradable_version, v.tags)
             })
             .collect(),
         notice: UpgradeNotice {
@@ -523,12 +532,8 @@ fn outcome_from_v0_1(outcome: v0_1::Outcome, facts: &ClusterFacts, settings: &Se
         versions: outcome
             .versions
             .into_iter()
-            .map(|v| bindings::OfferedVersion {
-                name: v.name,
-                release_date: v.release_date,
-                min_upgradable_version: v.min_upgradable_version,
-                tags: v.tags,
-                advisory: no_advisory(),
+            .map(|v| {
+                offered_without_advisory(v.name, v.release_date, v.min_upgradable_version, v.tags)
             })
             .collect(),
         notice,
