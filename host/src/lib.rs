@@ -26,5 +26,17 @@ pub mod settings;
 #[cfg(test)]
 mod layout;
 
+/// How this host was built (`settings.build`, sent by a component in its
+/// standard mode): a release only when the release image build set
+/// `UPGRADE_RESPONDER_RELEASE_BUILD=1` at compile time (`deploy/image/build.sh`
+/// does, from a clean tree at a version tag); any other build is a
+/// development one, so a server can keep test reports apart.
+pub fn host_build() -> ground::bindings::HostBuild {
+    match option_env!("UPGRADE_RESPONDER_RELEASE_BUILD") {
+        Some("1") => ground::bindings::HostBuild::Release,
+        _ => ground::bindings::HostBuild::Development,
+    }
+}
+
 /// What the host sends as `User-Agent` on every request it makes.
 pub const USER_AGENT: &str = concat!("upgrade-responder/", env!("CARGO_PKG_VERSION"));

@@ -150,6 +150,8 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
         endpoint: arguments.endpoint.clone().unwrap_or_default(),
         field_mode: arguments.field_mode.unwrap_or(FieldMode::Minimal),
         channel: arguments.channel.clone(),
+        // No host runs the component here: whatever it sends is a test.
+        build: crate::HostBuild::Development,
     };
     // As in a cluster, the component sees only the facts it asks for.
     let facts = crate::facts::as_read_with(&facts, R::facts_needed(settings.field_mode));

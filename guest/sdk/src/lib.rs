@@ -65,9 +65,10 @@ pub mod bindings {
 }
 
 pub use bindings::upgrade_responder::telemetry::types::{
-    Advisory, BadResponse, ClusterFacts, FactKinds, FieldMode, GpuResource, GpuVendor, NodeFacts,
-    NodeGroup, NodeRole, NoticeStatus, OfferedVersion, Outcome, ReportError, SecurityNotice,
-    ServerVersion, Settings, UpgradeNotice, UpgradeStep, Workload, WorkloadImage, WorkloadKind,
+    Advisory, BadResponse, ClusterFacts, FactKinds, FieldMode, GpuResource, GpuVendor, HostBuild,
+    IpStack, NodeFacts, NodeGroup, NodeRole, NoticeStatus, OfferedVersion, Outcome, ReportError,
+    SecurityNotice, ServerVersion, Settings, SystemNamespace, SystemWorkload, UpgradeNotice,
+    UpgradeStep, Workload, WorkloadImage, WorkloadKind,
 };
 pub use payload::{FieldValue, Payload, PayloadError};
 pub use schema::{Key, Place, request_schema_json, request_schema_json_for_mode};

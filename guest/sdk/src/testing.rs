@@ -30,6 +30,7 @@ pub fn settings(mode: FieldMode) -> Settings {
         endpoint: String::new(),
         field_mode: mode,
         channel: crate::upgrade::DEFAULT_CHANNEL.to_string(),
+        build: crate::HostBuild::Development,
     }
 }
 

@@ -9,9 +9,18 @@
 //! - `GET /apis/apps/v1/namespaces/kube-system/{deployments,daemonsets}?limit=N`:
 //!   the kube-system workload summary (list, in kube-system only). Optional:
 //!   a kind that cannot be read is listed in `unread_workloads`.
+//! - `GET /apis/apps/v1/namespaces/<ns>/{deployments,daemonsets}?limit=N` for
+//!   the few system namespaces of `system.rs` (calico-system,
+//!   tigera-operator, cattle-system, the GPU operators'): list
+//!   deployments and daemonsets, cluster-wide, because a Role cannot be
+//!   bound in a namespace that does not exist yet; the host lists no other
+//!   namespace. Optional: one that cannot be read is in `unread_namespaces`.
+//! - `GET /api/v1/namespaces/default/services/kubernetes`: its IP families
+//!   (get services, name kubernetes, in default). Optional: `unknown`.
 //!
-//! Nodes, deployments and daemonsets are read only when the component asks
-//! for them (`facts-needed`); a kind not asked for is not requested at all.
+//! Every read but the version and the UID happens only when the component
+//! asks for its kind (`facts-needed`); a kind not asked for is not requested
+//! at all.
 
 use std::io::Read as _;
 use std::time::{Duration, Instant};
@@ -26,7 +35,10 @@ use tower_http::map_response_body::MapResponseBodyLayer;
 
 use super::facts;
 use super::objects::{self, List};
-use crate::ground::bindings::{ClusterFacts, FactKinds, Workload, WorkloadKind};
+use super::system::{self, SYSTEM_READS};
+use crate::ground::bindings::{
+    ClusterFacts, FactKinds, IpStack, SystemWorkload, Workload, WorkloadKind,
+};
 use crate::ground::vocabulary::{self, Vocabulary};
 
 /// How the host reaches the API server.
@@ -212,6 +224,62 @@ async fn read_all(
     workloads.retain(|w| !unread.contains(&w.kind));
     facts::sort_workloads(&mut workloads);
 
+    let mut system_workloads: Vec<SystemWorkload> = Vec::new();
+    let mut unread_namespaces = Vec::new();
+    for read in SYSTEM_READS {
+        if !needed.contains(read.flag) {
+            unread_namespaces.push(read.namespace);
+            continue;
+        }
+        // A namespace that does not exist lists as empty: not an error.
+        let mut found = Vec::new();
+        let listed = each_page(
+            &client,
+            &read.path(),
+            access.page_size,
+            &read.what(),
+            traffic,
+            |w: &objects::Workload| found.push(facts::workload_of(read.kind, w, vocabulary)),
+        )
+        .await;
+        match listed {
+            Ok(()) => system_workloads.extend(found.into_iter().map(|workload| SystemWorkload {
+                namespace: read.namespace,
+                workload,
+            })),
+            Err(error) => {
+                warnings.push(format!(
+                    "{error:#}; reporting {} {} as unread",
+                    read.name,
+                    system::plural(read.kind)
+                ));
+                unread_namespaces.push(read.namespace);
+            }
+        }
+    }
+    system_workloads.sort();
+
+    let mut ip_stack = IpStack::Unknown;
+    if needed.contains(FactKinds::IP_STACK) {
+        let what = "get service kubernetes in default";
+        match get::<objects::Service>(
+            &client,
+            plain_get(system::KUBERNETES_SERVICE_PATH)?,
+            traffic,
+            &mut Vec::new(),
+        )
+        .await
+        {
+            Ok(service) => {
+                ip_stack = system::ip_stack(&service.spec.unwrap_or_default().ip_families);
+            }
+            Err(failure) => warnings.push(format!(
+                "{:#}; reporting the IP stack as unknown",
+                explain(failure, what)
+            )),
+        }
+    }
+
     Ok(Read {
         facts: ClusterFacts {
             server_version: facts::server_version(&version),
@@ -219,6 +287,9 @@ async fn read_all(
             node_groups: nodes.into_groups(),
             kube_system_workloads: workloads,
             unread_workloads: unread,
+            system_workloads,
+            unread_namespaces,
+            ip_stack,
         },
         warnings,
     })

@@ -7,9 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::objects::{self, Node, NodeArgs, PodSpec, ROLE_LABEL_PREFIX, Version};
+use super::system::SYSTEM_READS;
 use crate::ground::bindings::{
-    ClusterFacts, FactKinds, GpuResource, GpuVendor, NodeFacts, NodeGroup, NodeRole, ServerVersion,
-    Workload, WorkloadImage, WorkloadKind,
+    ClusterFacts, FactKinds, GpuResource, GpuVendor, IpStack, NodeFacts, NodeGroup, NodeRole,
+    ServerVersion, Workload, WorkloadImage, WorkloadKind,
 };
 use crate::ground::vocabulary::{self, UNKNOWN, Vocabulary};
 
@@ -299,6 +300,19 @@ pub fn only(mut facts: ClusterFacts, needed: FactKinds) -> ClusterFacts {
     }
     facts.unread_workloads.sort();
     facts.unread_workloads.dedup();
+    for read in SYSTEM_READS {
+        if !needed.contains(read.flag) {
+            facts
+                .system_workloads
+                .retain(|system| system.namespace != read.namespace);
+            facts.unread_namespaces.push(read.namespace);
+        }
+    }
+    facts.unread_namespaces.sort();
+    facts.unread_namespaces.dedup();
+    if !needed.contains(FactKinds::IP_STACK) {
+        facts.ip_stack = IpStack::Unknown;
+    }
     facts
 }
 
@@ -309,6 +323,16 @@ pub fn kinds_text(kinds: FactKinds) -> String {
         (FactKinds::NODES, "nodes"),
         (FactKinds::DEPLOYMENTS, "kube-system deployments"),
         (FactKinds::DAEMON_SETS, "kube-system daemonsets"),
+        (
+            FactKinds::CNI_NAMESPACES,
+            "calico-system daemonsets, tigera-operator deployments",
+        ),
+        (FactKinds::RANCHER, "cattle-system deployments"),
+        (
+            FactKinds::GPU_OPERATORS,
+            "gpu-operator, kube-amd-gpu, inteldeviceplugins-system daemonsets",
+        ),
+        (FactKinds::IP_STACK, "the kubernetes service"),
     ] {
         if kinds.contains(flag) {
             names.push(name);

@@ -10,9 +10,10 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::facts::{MAX_NODES, NodeGroups, distinct, gpu_list, node_count, sort_workloads};
+use super::system::all_namespaces;
 use crate::ground::bindings::{
-    ClusterFacts, GpuResource, GpuVendor, NodeFacts, NodeRole, ServerVersion, Workload,
-    WorkloadImage, WorkloadKind, v0_2,
+    ClusterFacts, GpuResource, GpuVendor, IpStack, NodeFacts, NodeRole, ServerVersion,
+    SystemWorkload, Workload, WorkloadImage, WorkloadKind, v0_2,
 };
 use crate::ground::vocabulary::{self, OTHER, UNKNOWN, Vocabulary};
 
@@ -46,9 +47,31 @@ pub fn parse(bytes: &[u8], vocabulary: &Vocabulary) -> serde_json::Result<Cluste
     let facts = if value.get("nodes").is_some() && value.get("node_groups").is_none() {
         from_raw(serde_json::from_value(value)?, vocabulary)
     } else {
-        serde_json::from_value(value)?
+        serde_json::from_value(with_0_4_0_defaults(value)?)?
     };
     Ok(close(facts, vocabulary))
+}
+
+/// A file written before contract 0.4.0 holds no system namespaces and no
+/// IP stack: it reads as if none of them had been read (every namespace
+/// unread, the stack `unknown`), never as "none found".
+fn with_0_4_0_defaults(mut value: serde_json::Value) -> serde_json::Result<serde_json::Value> {
+    if let Some(object) = value.as_object_mut() {
+        if !object.contains_key("system_workloads") && !object.contains_key("unread_namespaces") {
+            object.insert(
+                "system_workloads".into(),
+                serde_json::Value::Array(Vec::new()),
+            );
+            object.insert(
+                "unread_namespaces".into(),
+                serde_json::to_value(all_namespaces())?,
+            );
+        }
+        if !object.contains_key("ip_stack") {
+            object.insert("ip_stack".into(), serde_json::to_value(IpStack::Unknown)?);
+        }
+    }
+    Ok(value)
 }
 
 /// Facts of the raw form, reduced as if read from the cluster.
@@ -108,6 +131,9 @@ fn from_raw(raw: v0_2::ClusterFacts, vocabulary: &Vocabulary) -> ClusterFacts {
             })
             .collect(),
         unread_workloads: Vec::new(),
+        system_workloads: Vec::new(),
+        unread_namespaces: all_namespaces(),
+        ip_stack: IpStack::Unknown,
     }
 }
 
@@ -141,19 +167,24 @@ fn close(facts: ClusterFacts, vocabulary: &Vocabulary) -> ClusterFacts {
     let mut workloads: Vec<Workload> = facts
         .kube_system_workloads
         .into_iter()
-        .map(|workload| Workload {
-            kind: workload.kind,
-            software: close_software(&workload.software, vocabulary),
-            images: distinct(workload.images.into_iter().map(|image| WorkloadImage {
-                software: close_software(&image.software, vocabulary),
-                version: vocabulary::version_of_tag(&image.version),
-            })),
-        })
+        .map(|workload| close_workload(workload, vocabulary))
         .collect();
     sort_workloads(&mut workloads);
     let mut unread = facts.unread_workloads;
     unread.sort();
     unread.dedup();
+    let mut system_workloads: Vec<SystemWorkload> = facts
+        .system_workloads
+        .into_iter()
+        .map(|system| SystemWorkload {
+            namespace: system.namespace,
+            workload: close_workload(system.workload, vocabulary),
+        })
+        .collect();
+    system_workloads.sort();
+    let mut unread_namespaces = facts.unread_namespaces;
+    unread_namespaces.sort();
+    unread_namespaces.dedup();
     let version = facts.server_version;
     ClusterFacts {
         server_version: ServerVersion {
@@ -166,6 +197,20 @@ fn close(facts: ClusterFacts, vocabulary: &Vocabulary) -> ClusterFacts {
         node_groups: groups.into_groups(),
         kube_system_workloads: workloads,
         unread_workloads: unread,
+        system_workloads,
+        unread_namespaces,
+        ip_stack: facts.ip_stack,
+    }
+}
+
+fn close_workload(workload: Workload, vocabulary: &Vocabulary) -> Workload {
+    Workload {
+        kind: workload.kind,
+        software: close_software(&workload.software, vocabulary),
+        images: distinct(workload.images.into_iter().map(|image| WorkloadImage {
+            software: close_software(&image.software, vocabulary),
+            version: vocabulary::version_of_tag(&image.version),
+        })),
     }
 }
 

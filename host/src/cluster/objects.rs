@@ -51,6 +51,19 @@ pub struct ObjectMeta {
     pub uid: Option<String>,
 }
 
+/// A Service: only its IP families (`spec.ipFamilies`), never an address.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Service {
+    pub spec: Option<ServiceSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServiceSpec {
+    pub ip_families: Vec<String>,
+}
+
 /// A node: its labels, the annotations that record its flags, its system
 /// info and its allocatable resources.
 #[derive(Debug, Default, Deserialize)]

@@ -347,6 +347,7 @@ async fn call_component(
         endpoint: config.endpoint.clone(),
         field_mode: config.field_mode,
         channel: config.channel.clone(),
+        build: crate::host_build(),
     };
     // A sample answer previews the notice: the report runs, and the
     // egress hook answers it without sending.

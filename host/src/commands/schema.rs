@@ -161,6 +161,7 @@ pub fn component_schema(config: &Config) -> Result<ComponentSchema, Failure> {
             endpoint: config.endpoint.clone(),
             field_mode: mode,
             channel: config.channel.clone(),
+            build: crate::host_build(),
         };
         let payload = match call(Call::BuildPayload(&facts, &settings))? {
             Ok(finished) => match finished.returned {

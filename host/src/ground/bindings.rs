@@ -23,13 +23,14 @@ wasmtime::component::bindgen!({
 // The world's `use` already put ClusterFacts, Settings, Outcome, ReportError,
 // FieldMode and FactKinds at the root of this module.
 pub use self::upgrade_responder::telemetry::types::{
-    Advisory, BadResponse, GpuResource, GpuVendor, NodeFacts, NodeGroup, NodeRole, NoticeStatus,
-    OfferedVersion, SecurityNotice, ServerVersion, UpgradeNotice, UpgradeStep, Workload,
-    WorkloadImage, WorkloadKind,
+    Advisory, BadResponse, GpuResource, GpuVendor, HostBuild, IpStack, NodeFacts, NodeGroup,
+    NodeRole, NoticeStatus, OfferedVersion, SecurityNotice, ServerVersion, SystemNamespace,
+    SystemWorkload, UpgradeNotice, UpgradeStep, Workload, WorkloadImage, WorkloadKind,
 };
 
 /// Contract 0.3.0 (`wit/v0.3.0/`), for components built against it. Its
-/// facts and settings are the current ones, field for field.
+/// facts and settings are the current ones, field for field, without the
+/// system namespaces, the IP stack and the build.
 pub mod v0_3 {
     wasmtime::component::bindgen!({
         path: ["../wit", "../wit/v0.3.0"],

@@ -91,8 +91,9 @@ pub async fn facts_needed(
     limits: &Limits,
     mode: FieldMode,
 ) -> anyhow::Result<Result<FactKinds, Stopped>> {
-    if checked.contract != Contract::Current {
-        return Ok(Ok(FactKinds::all()));
+    // Without the export there is nothing to ask (and no instance to make).
+    if matches!(checked.contract, Contract::V0_2 | Contract::V0_1) {
+        return Ok(Ok(super::contract::kinds_before_facts_needed()));
     }
     match call(engine, linker, checked, limits, Call::FactsNeeded(mode)).await? {
         Ok(Finished {

@@ -153,7 +153,7 @@ impl Instance {
                 }
                 Ok(kinds)
             }
-            Instance::V0_2(_) | Instance::V0_1(_) => Ok(FactKinds::all()),
+            Instance::V0_2(_) | Instance::V0_1(_) => Ok(kinds_before_facts_needed()),
         }
     }
 
@@ -239,6 +239,13 @@ impl Instance {
             Instance::V0_1(_) => Ok(None),
         }
     }
+}
+
+/// What a component of a contract without `facts-needed` (0.1.0, 0.2.0)
+/// gets: every kind those contracts knew. A later kind would be read for a
+/// component that cannot receive it.
+pub fn kinds_before_facts_needed() -> FactKinds {
+    FactKinds::NODES | FactKinds::DEPLOYMENTS | FactKinds::DAEMON_SETS
 }
 
 /// A record moved between two versions that spell it alike.

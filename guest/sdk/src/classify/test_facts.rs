@@ -63,6 +63,9 @@ pub(super) fn cluster_of(node_groups: Vec<NodeGroup>) -> ClusterFacts {
         node_groups,
         kube_system_workloads: Vec::new(),
         unread_workloads: Vec::new(),
+        system_workloads: Vec::new(),
+        unread_namespaces: Vec::new(),
+        ip_stack: crate::IpStack::Unknown,
     }
 }
 
