@@ -1,5 +1,5 @@
 //! For components' unit tests: the fixture clusters (`tests/fixtures/
-//! clusters`) as the 0.3.0 facts the host derives from them (`testdata/`,
+//! clusters`) as the 0.4.0 facts the host derives from them (`testdata/`,
 //! with every kind read), the facts a host hands a component that asked
 //! for fewer kinds, and a check of a component's `facts_needed`.
 
@@ -7,7 +7,13 @@ pub use crate::facts::as_read_with;
 use crate::{ClusterFacts, FactKinds, FieldMode, Reporter, Settings};
 
 /// The fixture clusters, by name.
-pub const CLUSTERS: [&str; 4] = ["k3s-single", "k3s-ha", "rke2-canal", "k3s-gpu"];
+pub const CLUSTERS: [&str; 5] = [
+    "k3s-single",
+    "k3s-ha",
+    "rke2-canal",
+    "k3s-gpu",
+    "rke2-calico",
+];
 
 /// A fixture cluster's facts, with every kind read.
 ///
@@ -19,6 +25,7 @@ pub fn cluster(name: &str) -> ClusterFacts {
         "k3s-ha" => include_str!("../testdata/k3s-ha.json"),
         "rke2-canal" => include_str!("../testdata/rke2-canal.json"),
         "k3s-gpu" => include_str!("../testdata/k3s-gpu.json"),
+        "rke2-calico" => include_str!("../testdata/rke2-calico.json"),
         other => panic!("no fixture cluster {other:?}; the clusters are {CLUSTERS:?}"),
     };
     serde_json::from_str(json).unwrap_or_else(|e| panic!("testdata/{name}.json: {e}"))
