@@ -114,7 +114,7 @@ fn with_no_setting_each_fixture_sends_the_payload_of_its_distributions_component
             assert!(paths[0].starts_with("/version"), "{cluster}: {paths:?}");
             let info = ran.log_lines("INFO");
             assert_eq!(info.len(), 1, "{cluster} {mode}: {}", ran.stderr);
-            let nodes = ran_nodes(&info[0]);
+            let nodes = ran_nodes(info[0]);
             assert_eq!(
                 component_fields(info[0]),
                 format!(
