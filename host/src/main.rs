@@ -38,8 +38,8 @@ struct RunOptions {
     /// Read cluster facts from this JSON file instead of the API [UPGRADE_RESPONDER_FACTS]
     #[arg(long, value_name = "FILE")]
     facts: Option<PathBuf>,
-    /// Run this reporter component instead of the built-in one [UPGRADE_RESPONDER_COMPONENT]
-    #[arg(long, value_name = "FILE")]
+    /// The reporter component: builtin:k3s, builtin:rke2 or a file; without it, the built-in one the cluster's version chooses (+rke2rN: RKE2, else K3s) [UPGRADE_RESPONDER_COMPONENT]
+    #[arg(long, value_name = "COMPONENT")]
     component: Option<PathBuf>,
     /// Upgrade-responder URL [UPGRADE_RESPONDER_ENDPOINT]
     #[arg(long, value_name = "URL")]
@@ -68,10 +68,14 @@ enum Command {
         options: RunOptions,
     },
     /// Show a component's sha256, whether it is precompiled, its imports and
-    /// exports, and whether this host accepts it.
+    /// exports, and whether this host accepts it; without one, the built-in
+    /// components and which one the cluster (--facts, --kubeconfig) runs.
     Inspect {
-        /// The component (.wasm, or precompiled .cwasm) to inspect.
-        component: PathBuf,
+        /// The component to inspect: a .wasm or precompiled .cwasm file, or
+        /// builtin:k3s or builtin:rke2. Without one: what a run would load
+        /// (the built-in the cluster's version chooses: with --facts or
+        /// --kubeconfig, this cluster's choice and why).
+        component: Option<PathBuf>,
         #[command(flatten)]
         options: RunOptions,
     },
@@ -90,7 +94,7 @@ enum Command {
         options: RunOptions,
     },
     /// Print the upgrade-responder server's --request-schema file for the
-    /// component (the built-in one, or --component): the server stores only
+    /// component (the built-in K3s one, or --component builtin:rke2 or FILE): the server stores only
     /// the keys it lists. Every field mode's keys, or one mode's with
     /// --field-mode.
     Schema {
@@ -101,8 +105,8 @@ enum Command {
         #[command(flatten)]
         options: RunOptions,
     },
-    /// Write the server side of the component (the built-in one, or
-    /// --component) into a folder: request schemas, InfluxDB continuous
+    /// Write the server side of the component (the built-in K3s one, or
+    /// --component builtin:rke2 or FILE) into a folder: request schemas, InfluxDB continuous
     /// queries, a Grafana dashboard, a response config and Helm values.
     ServerKit {
         /// The server's --application-name: its database is
@@ -215,7 +219,9 @@ fn main() -> ExitCode {
     let code = match cli.command {
         None | Some(Command::Run { .. }) => commands::run::run(&values),
         Some(Command::Facts { .. }) => commands::facts::print(&values),
-        Some(Command::Inspect { component, .. }) => commands::inspect::inspect(&component, &values),
+        Some(Command::Inspect { component, .. }) => {
+            commands::inspect::inspect(component.as_deref(), &values)
+        }
         Some(Command::Compile { component, output }) => {
             commands::compile::compile(&component, &output)
         }

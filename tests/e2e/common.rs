@@ -82,6 +82,40 @@ pub fn k3s_payload(cluster: &str) -> &'static str {
     }
 }
 
+/// Whether a fixture cluster runs RKE2 (its `/version` ends in `+rke2rN`):
+/// with no component setting, the host runs the built-in RKE2 component
+/// there, the K3s one elsewhere.
+pub fn is_rke2(cluster: &str) -> bool {
+    cluster.starts_with("rke2-")
+}
+
+/// The exact body the RKE2 component sends for a fixture cluster in a
+/// field mode: what it prints when run explicitly by path on the fixture's
+/// facts (tests that pin its bytes are in `components.rs`).
+pub fn rke2_payload(cluster: &str, mode: &str) -> String {
+    let ran = run(host()
+        .arg("--dry-run")
+        .arg("--component")
+        .arg(component_artifacts::RKE2_REPORTER_PATH)
+        .arg("--facts")
+        .arg(facts_file(cluster))
+        .arg("--field-mode")
+        .arg(mode));
+    assert_eq!(ran.code, 0, "{cluster} {mode}: {}", ran.stderr);
+    ran.stdout.trim_end().to_string()
+}
+
+/// The exact `minimal` body of the built-in component a fixture cluster
+/// chooses with no component setting: RKE2's on an RKE2 cluster, K3s's
+/// (seed 000) elsewhere.
+pub fn built_in_payload(cluster: &str) -> String {
+    if is_rke2(cluster) {
+        rke2_payload(cluster, "minimal")
+    } else {
+        k3s_payload(cluster).to_string()
+    }
+}
+
 /// A temporary directory removed on drop.
 pub struct TempDir(pub PathBuf);
 

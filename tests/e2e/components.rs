@@ -8,7 +8,7 @@ use component_artifacts::{COMPONENTS, RKE2_REPORTER_PATH};
 use ur_test_support::{StoredPoint, wasmtime_run};
 
 use crate::common::{
-    CLUSTERS, Cluster, TempDir, facts_file, host, k3s_payload, responder_for, run,
+    CLUSTERS, Cluster, TempDir, facts_file, host, is_rke2, k3s_payload, responder_for, run,
 };
 use crate::privacy::assert_nothing_identifying;
 
@@ -158,8 +158,14 @@ fn assert_values_come_from_the_vocabulary(cluster: &str, body: &str) {
 fn the_default_component_sends_each_mode_exactly_on_every_fixture() {
     for cluster in CLUSTERS {
         for mode in MODES {
+            // On an RKE2 cluster the K3s component runs only when named
+            // (`built_in_choice.rs` covers what runs there by default).
+            let named = is_rke2(cluster).then_some("builtin:k3s");
             let (body, stored) = report(cluster, |command| {
                 command.env("UPGRADE_RESPONDER_FIELD_MODE", mode);
+                if let Some(named) = named {
+                    command.env("UPGRADE_RESPONDER_COMPONENT", named);
+                }
             });
             assert_eq!(body, k3s_expected(cluster, mode), "{cluster} {mode}");
             assert_values_come_from_the_vocabulary(cluster, &body);
@@ -206,7 +212,7 @@ fn the_default_component_sends_each_mode_exactly_on_every_fixture() {
                 );
             }
             assert_eq!(
-                dry_run(cluster, None, mode),
+                dry_run(cluster, named, mode),
                 format!("{}\n", k3s_expected(cluster, mode)),
                 "{cluster} {mode}: the facts file gives the same bytes"
             );
@@ -261,9 +267,27 @@ fn the_same_binary_switches_components_by_setting_alone() {
         assert_eq!(ran.code, 0, "{}", ran.stderr);
         ran
     };
+    // No setting: the built-in component the cluster's version chooses.
     let built_in = with(&|_| {});
-    assert_eq!(built_in.stdout, format!("{}\n", k3s_payload("rke2-canal")));
-    assert!(built_in.stderr.contains("component=built-in k3s-reporter"));
+    assert_eq!(built_in.stdout, format!("{RKE2_CANAL_MINIMAL}\n"));
+    assert!(
+        built_in.stderr.contains("component=built-in rke2-reporter"),
+        "{}",
+        built_in.stderr
+    );
+
+    // A built-in by name, whatever the cluster.
+    let named = with(&|command| {
+        command.env("UPGRADE_RESPONDER_COMPONENT", "builtin:k3s");
+    });
+    assert_eq!(named.stdout, format!("{}\n", k3s_payload("rke2-canal")));
+    assert!(
+        named
+            .stderr
+            .contains("component=built-in k3s-reporter component_choice=setting"),
+        "{}",
+        named.stderr
+    );
 
     // The environment variable (what the manifest sets)...
     let by_env = with(&|command| {

@@ -68,7 +68,7 @@ pub fn cases() -> Vec<Case> {
                 env: Vec::new(),
                 dir: None,
             },
-            warning: r#"report not sent: request failed: the endpoint's host name could not be resolved (DnsError) (endpoint=http://upgrade-responder.invalid/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report not sent: request failed: the endpoint's host name could not be resolved (DnsError) (endpoint=http://upgrade-responder.invalid/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "connection refused",
@@ -78,22 +78,22 @@ pub fn cases() -> Vec<Case> {
                 env: Vec::new(),
                 dir: None,
             },
-            warning: r#"report not sent: request failed: connection refused (ConnectionRefused) (endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report not sent: request failed: connection refused (ConnectionRefused) (endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "connection reset mid-answer",
             target: || Target::responder(Responder::start(Behaviour::ResetMidAnswer).unwrap()),
-            warning: r#"report delivered but the answer was not usable: request failed: reading the answer failed: reading incoming body stream (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: request failed: reading the answer failed: reading incoming body stream (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "TLS: certificate for another name",
             target: || Target::tls(ServedCertificate::ForName("upgrade-responder.example")),
-            warning: r#"report not sent: request failed: the endpoint's TLS certificate is not trusted (TlsCertificateError) (endpoint=https://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report not sent: request failed: the endpoint's TLS certificate is not trusted (TlsCertificateError) (endpoint=https://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "TLS: expired certificate",
             target: || Target::tls(ServedCertificate::Expired),
-            warning: r#"report not sent: request failed: the endpoint's TLS certificate is not trusted (TlsCertificateError) (endpoint=https://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report not sent: request failed: the endpoint's TLS certificate is not trusted (TlsCertificateError) (endpoint=https://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "400 with the decoder's text",
@@ -106,27 +106,27 @@ pub fn cases() -> Vec<Case> {
                     .unwrap(),
                 )
             },
-            warning: r#"report delivered but the answer was not usable: bad response: status 400: "json: cannot unmarshal string into Go struct field CheckUpgradeRequest.appVersion of type upgraderesponder.CheckUpgradeR"... (status=400 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: status 400: "json: cannot unmarshal string into Go struct field CheckUpgradeRequest.appVersion of type upgraderesponder.CheckUpgradeR"... (status=400 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "404",
             target: || Target::responder(Responder::start(Behaviour::Status(404)).unwrap()),
-            warning: r#"report delivered but the answer was not usable: bad response: status 404: "Not Found " (status=404 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: status 404: "Not Found " (status=404 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "500",
             target: || Target::responder(Responder::start(Behaviour::Status(500)).unwrap()),
-            warning: r#"report delivered but the answer was not usable: bad response: status 500: "Internal Server Error " (status=500 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: status 500: "Internal Server Error " (status=500 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "503",
             target: || Target::responder(Responder::start(Behaviour::Status(503)).unwrap()),
-            warning: r#"report delivered but the answer was not usable: bad response: status 503: "Service Unavailable " (status=503 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: status 503: "Service Unavailable " (status=503 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "JSON answer of the wrong shape",
             target: || Target::responder(Responder::start(Behaviour::WrongShape).unwrap()),
-            warning: r#"report delivered but the answer was not usable: bad response: answer is not an upgrade-responder answer: invalid type: string "v1.31.6+k3s1", expected a sequence; body starts "{\"versions\":\"v1.31.6+k3s1\",\"requestIntervalInMinutes\":\"soon\"}" (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: bad response: answer is not an upgrade-responder answer: invalid type: string "v1.31.6+k3s1", expected a sequence; body starts "{\"versions\":\"v1.31.6+k3s1\",\"requestIntervalInMinutes\":\"soon\"}" (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "the whole request read, no answer",
@@ -138,7 +138,7 @@ pub fn cases() -> Vec<Case> {
                 ));
                 target
             },
-            warning: r#"report delivered but the answer was not usable: request failed: timed out waiting for the answer (ConnectionReadTimeout) [the endpoint's first-byte timeout of 1000 ms (UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS) reached] (status=none bytes_sent=311 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: request failed: timed out waiting for the answer (ConnectionReadTimeout) [the endpoint's first-byte timeout of 1000 ms (UPGRADE_RESPONDER_FIRST_BYTE_TIMEOUT_SECONDS) reached] (status=none bytes_sent=311 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
         Case {
             fault: "an answer that never ends",
@@ -154,7 +154,7 @@ pub fn cases() -> Vec<Case> {
                     .push(("UPGRADE_RESPONDER_DEADLINE_SECONDS", "2".to_string()));
                 target
             },
-            warning: r#"report delivered but the answer was not usable: component stopped: deadline (2000 ms) passed while the component waited (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter elapsed_ms=N)"#,
+            warning: r#"report delivered but the answer was not usable: component stopped: deadline (2000 ms) passed while the component waited (status=200 endpoint=http://127.0.0.1:PORT/v1/checkupgrade component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=N)"#,
         },
     ]
 }

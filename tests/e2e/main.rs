@@ -10,6 +10,7 @@
 
 mod api_faults;
 mod api_reads;
+mod built_in_choice;
 mod common;
 mod components;
 mod components_doc;

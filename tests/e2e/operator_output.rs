@@ -167,7 +167,7 @@ fn a_report_the_endpoint_received_is_never_called_not_sent() {
     assert_eq!(warn.len(), 1, "{}", ran.stderr);
     let line = warn[0].split_once(" WARN ").unwrap().1;
     let expected_start = format!(
-        "report delivered but the answer was not usable: bad response: status 500: \"Internal Server Error \" (status=500 endpoint={} component=built-in k3s-reporter elapsed_ms=",
+        "report delivered but the answer was not usable: bad response: status 500: \"Internal Server Error \" (status=500 endpoint={} component=built-in k3s-reporter component_choice=auto:facts file v1.31.6+k3s1 is not RKE2 elapsed_ms=",
         responder.url()
     );
     assert!(line.starts_with(&expected_start), "{line}");

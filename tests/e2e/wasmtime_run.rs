@@ -81,8 +81,11 @@ fn wasmtime_run_prints_the_same_payload_as_the_host() {
             "{cluster}"
         );
 
+        // The K3s component, which the command runs, on every cluster.
         let hosted = run(host()
             .arg("--dry-run")
+            .arg("--component")
+            .arg("builtin:k3s")
             .arg("--facts")
             .arg(facts_file(cluster)));
         assert_eq!(

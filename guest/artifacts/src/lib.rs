@@ -1,12 +1,15 @@
 //! The shipped reporter components, built for `wasm32-wasip2` by `build.rs`
 //! and precompiled there for the host's engine (`host/src/sandbox/engine.rs`). The
-//! host embeds the default one, precompiled; the others are files an
-//! operator selects with `UPGRADE_RESPONDER_COMPONENT` (tests use the paths).
+//! host embeds the K3s and the RKE2 one, precompiled, and a run picks one by
+//! the cluster's version (or `UPGRADE_RESPONDER_COMPONENT=builtin:k3s` /
+//! `builtin:rke2`); the example is a file an operator could select by path
+//! (tests use the paths).
 
 /// The target triple the host is built for, and the artefacts compiled for.
 pub const TARGET: &str = env!("COMPONENT_TARGET");
 
-/// The default component: the K3s payload of the design record.
+/// The K3s component: the K3s payload of the design record; what a K3s,
+/// upstream or unknown cluster runs.
 pub const K3S_REPORTER: &[u8] = include_bytes!(env!("K3S_REPORTER_WASM"));
 /// Where the build left it (for `wasmtime run` and tests).
 pub const K3S_REPORTER_PATH: &str = env!("K3S_REPORTER_WASM");
@@ -21,7 +24,11 @@ pub const K3S_REPORTER_CWASM_PATH: &str = env!("K3S_REPORTER_CWASM");
 pub const RKE2_REPORTER: &[u8] = include_bytes!(env!("RKE2_REPORTER_WASM"));
 /// Where the build left it.
 pub const RKE2_REPORTER_PATH: &str = env!("RKE2_REPORTER_WASM");
-/// Where the build left it precompiled, and its sha256 (the pin to set).
+/// The RKE2 component precompiled for this host's engine: what an RKE2
+/// cluster runs.
+pub const RKE2_REPORTER_CWASM: &[u8] = include_bytes!(env!("RKE2_REPORTER_CWASM"));
+/// Where the build left it precompiled, and its sha256, computed when it was
+/// compiled; checked before it is loaded.
 pub const RKE2_REPORTER_CWASM_PATH: &str = env!("RKE2_REPORTER_CWASM");
 pub const RKE2_REPORTER_CWASM_SHA256: &str = env!("RKE2_REPORTER_CWASM_SHA256");
 

@@ -3,7 +3,8 @@
 //!
 //! What is read, and the permission each read needs (the deploy manifest's
 //! RBAC grants exactly these):
-//! - `GET /version`: the server version (every authenticated user may).
+//! - `GET /version`: the server version (every authenticated user may), read
+//!   first (`open`): a run chooses its built-in component by it.
 //! - `GET /api/v1/namespaces/kube-system`: its UID (get namespaces, name kube-system).
 //! - `GET /api/v1/nodes?limit=N`: node facts (list nodes).
 //! - `GET /apis/apps/v1/namespaces/kube-system/{deployments,daemonsets}?limit=N`:
@@ -37,7 +38,7 @@ use super::facts;
 use super::objects::{self, List};
 use super::system::{self, SYSTEM_READS};
 use crate::ground::bindings::{
-    ClusterFacts, FactKinds, IpStack, SystemWorkload, Workload, WorkloadKind,
+    ClusterFacts, FactKinds, IpStack, ServerVersion, SystemWorkload, Workload, WorkloadKind,
 };
 use crate::ground::vocabulary::{self, Vocabulary};
 
@@ -121,48 +122,125 @@ pub async fn read(
     needed: FactKinds,
     vocabulary: &Vocabulary,
 ) -> anyhow::Result<Read> {
+    open(access).await?.read(access, needed, vocabulary).await
+}
+
+/// The API server reached and its version read: the first request of
+/// every read. A run chooses its built-in component by this version
+/// before it asks the component which facts to read, then reads the rest
+/// with [`Session::read`] on the same connection and deadline.
+pub struct Session {
+    client: Client,
+    version: objects::Version,
+    traffic: Traffic,
+    /// The share of the deadline already spent.
+    spent: Duration,
+}
+
+/// Connects and reads `GET /version`, within the deadline.
+pub async fn open(access: &Access) -> anyhow::Result<Session> {
     let started = Instant::now();
     let mut traffic = Traffic::default();
-    let read = tokio::time::timeout(
-        access.deadline,
-        read_all(access, needed, vocabulary, &mut traffic),
-    )
-    .await
-    .unwrap_or_else(|_| {
+    let opened = within(access, access.deadline, async {
+        let client = client(access).await?;
+        let version: objects::Version = get(
+            &client,
+            plain_get("/version")?,
+            &mut traffic,
+            &mut Vec::new(),
+        )
+        .await
+        .map_err(|e| explain(e, "GET /version"))?;
+        Ok((client, version))
+    })
+    .await;
+    match opened {
+        Ok((client, version)) => Ok(Session {
+            client,
+            version,
+            traffic,
+            spent: started.elapsed(),
+        }),
+        Err(error) => {
+            log_traffic(&traffic, started.elapsed());
+            Err(error)
+        }
+    }
+}
+
+impl Session {
+    /// The server's version as the facts carry it (closed values only).
+    pub fn server_version(&self) -> ServerVersion {
+        facts::server_version(&self.version)
+    }
+
+    /// The rest of the facts of the `needed` kinds, in what is left of the
+    /// deadline.
+    pub async fn read(
+        self,
+        access: &Access,
+        needed: FactKinds,
+        vocabulary: &Vocabulary,
+    ) -> anyhow::Result<Read> {
+        let started = Instant::now();
+        let Session {
+            client,
+            version,
+            mut traffic,
+            spent,
+        } = self;
+        let left = access.deadline.saturating_sub(spent);
+        let read = within(
+            access,
+            left,
+            read_rest(&client, access, version, needed, vocabulary, &mut traffic),
+        )
+        .await;
+        log_traffic(&traffic, spent + started.elapsed());
+        read
+    }
+}
+
+/// `work` within `left` of the API deadline.
+async fn within<T>(
+    access: &Access,
+    left: Duration,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(left, work).await.unwrap_or_else(|_| {
         Err(anyhow::anyhow!(
             "the Kubernetes API did not answer within {} seconds ({})",
             access.deadline.as_secs(),
             crate::settings::API_DEADLINE
         ))
-    });
+    })
+}
+
+fn log_traffic(traffic: &Traffic, elapsed: Duration) {
     tracing::debug!(
         "api: requests={} pages={} bytes_read={} decoded_bytes={} elapsed_ms={}",
         traffic.requests,
         traffic.pages,
         traffic.bytes_read,
         traffic.decoded_bytes,
-        started.elapsed().as_millis()
+        elapsed.as_millis()
     );
-    read
 }
 
-async fn read_all(
+async fn read_rest(
+    client: &Client,
     access: &Access,
+    version: objects::Version,
     needed: FactKinds,
     vocabulary: &Vocabulary,
     traffic: &mut Traffic,
 ) -> anyhow::Result<Read> {
-    let client = client(access).await?;
     let mut warnings = Vec::new();
-
-    let version: objects::Version = get(&client, plain_get("/version")?, traffic, &mut Vec::new())
-        .await
-        .map_err(|e| explain(e, "GET /version"))?;
 
     let namespace = kube::core::Request::new("/api/v1/namespaces")
         .get("kube-system", &Default::default())
         .context("cannot build the namespace request")?;
-    let kube_system: objects::Namespace = get(&client, namespace, traffic, &mut Vec::new())
+    let kube_system: objects::Namespace = get(client, namespace, traffic, &mut Vec::new())
         .await
         .map_err(|e| explain(e, "get namespace kube-system"))?;
     let cluster_uuid = vocabulary::cluster_uuid(&kube_system.metadata.uid.unwrap_or_default());
@@ -170,7 +248,7 @@ async fn read_all(
     let mut nodes = facts::NodeGroups::default();
     if needed.contains(FactKinds::NODES) {
         each_page(
-            &client,
+            client,
             "/api/v1/nodes",
             access.page_size,
             "list nodes",
@@ -204,7 +282,7 @@ async fn read_all(
             continue;
         }
         let listed = each_page(
-            &client,
+            client,
             path,
             access.page_size,
             what,

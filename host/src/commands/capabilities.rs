@@ -3,7 +3,8 @@
 
 use crate::ground::failure::{Failure, exit};
 use crate::ground::policy;
-use crate::settings::{Config, Values};
+use crate::sandbox;
+use crate::settings::{self, BuiltIn, ComponentSetting, Config, Values};
 
 /// `capabilities`: the policy after configuration, for a reviewer.
 pub fn print(values: &Values, json: bool) -> u8 {
@@ -31,8 +32,23 @@ pub fn print(values: &Values, json: bool) -> u8 {
         .marker
         .as_ref()
         .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or_default()));
+    let (choice, chosen) = match &config.component {
+        ComponentSetting::Automatic => ("automatic", String::new()),
+        ComponentSetting::BuiltIn(which) => ("setting", which.setting().to_string()),
+        ComponentSetting::File(path) => ("setting", path.display().to_string()),
+    };
     if json {
         let document = serde_json::json!({
+            "component": {
+                "choice": choice,
+                "setting": chosen,
+                "rule": sandbox::BUILT_IN_RULE,
+                "built_in": BuiltIn::ALL.iter().map(|which| serde_json::json!({
+                    "name": which.setting(),
+                    "component": which.package(),
+                    "sha256": sandbox::built_in_sha256(*which),
+                })).collect::<Vec<_>>(),
+            },
             "imports": policy::ALLOWED_IMPORTS.iter().map(|g| serde_json::json!({
                 "interface": g.interface,
                 "versions": if g.interface.starts_with("upgrade-responder:") { contract_versions.join(", ") } else { format!("{}*", policy::WASI_VERSION_PREFIX) },
@@ -56,6 +72,26 @@ pub fn print(values: &Values, json: bool) -> u8 {
             serde_json::to_string_pretty(&document).unwrap_or_default()
         );
         return exit::OK;
+    }
+    println!("Component:");
+    match choice {
+        "automatic" => println!(
+            "  choice          automatic ({} empty): {}",
+            settings::COMPONENT,
+            sandbox::BUILT_IN_RULE
+        ),
+        _ => println!(
+            "  choice          {chosen} (the setting {})",
+            settings::COMPONENT
+        ),
+    }
+    for which in BuiltIn::ALL {
+        println!(
+            "  {:15} {} sha256 {}",
+            which.setting(),
+            which.package(),
+            sandbox::built_in_sha256(which)
+        );
     }
     println!("Imports a component may have (anything else is refused before it runs):");
     for grant in policy::ALLOWED_IMPORTS {

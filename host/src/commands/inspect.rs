@@ -13,13 +13,120 @@ use crate::ground::failure::{Failure, exit};
 use crate::ground::policy::Limits;
 use crate::sandbox::trust::{self, Form, Pin, PinSource};
 use crate::sandbox::{self, Checked, Refused};
-use crate::settings::{self, Values};
+use crate::settings::{self, BuiltIn, ComponentSetting, Config, Values};
 
-pub fn inspect(path: &Path, values: &Values) -> u8 {
+pub fn inspect(component: Option<&Path>, values: &Values) -> u8 {
     let pin = match settings::component_sha256(values) {
-        Ok(pin) => pin,
+        Ok(pin) => pin.map(|sha256| Pin {
+            sha256,
+            source: PinSource::Setting,
+        }),
         Err(error) => return Failure::Config(error).log(),
     };
+    let Some(path) = component else {
+        return inspect_choice(values, pin);
+    };
+    let text = path.to_string_lossy();
+    if text.starts_with(settings::BUILT_IN_PREFIX) {
+        return match BuiltIn::named(&text) {
+            Some(which) => inspect_built_in(which, pin, "(named)"),
+            None => Failure::Config(anyhow::anyhow!(
+                "inspect {text}: no such built-in component: expected {}",
+                settings::BUILT_IN_EXPECTED
+            ))
+            .log(),
+        };
+    }
+    inspect_file(path, pin)
+}
+
+/// `inspect` without a component: what a run would load. The automatic
+/// choice's rule and both built-in components, and, given a facts file or
+/// a kubeconfig, which one this cluster runs and why; then that component.
+fn inspect_choice(values: &Values, pin: Option<Pin>) -> u8 {
+    let config = match Config::parse(values) {
+        Ok(config) => config,
+        Err(error) => return Failure::Config(error).log(),
+    };
+    let setting = match &config.component {
+        ComponentSetting::File(path) => return inspect_file(path, pin),
+        ComponentSetting::BuiltIn(which) => {
+            println!(
+                "component: {} ({}, from {})",
+                which.setting(),
+                settings::COMPONENT,
+                values.get(settings::COMPONENT).1
+            );
+            return inspect_built_in(*which, pin, "(the setting)");
+        }
+        ComponentSetting::Automatic => &config.component,
+    };
+    println!(
+        "component: automatic ({} empty): the built-in component the cluster's version chooses",
+        settings::COMPONENT
+    );
+    println!("rule: {}", sandbox::BUILT_IN_RULE);
+    println!("built-in components:");
+    for which in BuiltIn::ALL {
+        println!(
+            "  {:13} {:14} sha256 {}",
+            which.setting(),
+            which.package(),
+            sandbox::built_in_sha256(which)
+        );
+    }
+    // Read only when the operator points at a cluster: `inspect` alone
+    // contacts nothing.
+    if config.facts.is_none() && config.kubeconfig.is_none() {
+        println!(
+            "this cluster: not read (give --facts FILE or --kubeconfig FILE to see which one it runs; `inspect builtin:k3s` or `inspect builtin:rke2` inspects one)"
+        );
+        return exit::OK;
+    }
+    let cluster = match super::runtime() {
+        Ok(runtime) => runtime.block_on(super::run::open_cluster(&config)),
+        Err(error) => return Failure::Internal(error).log(),
+    };
+    let cluster = match cluster {
+        Ok(cluster) => cluster,
+        Err(failure) => return failure.log(),
+    };
+    let choice = super::run::choose(setting, Some(&cluster));
+    let Some(which) = choice.built_in() else {
+        return exit::OK;
+    };
+    let unread = match &cluster {
+        super::run::Cluster::Api(Err(error)) => {
+            format!(" ({})", crate::ground::failure::error_line(error))
+        }
+        _ => String::new(),
+    };
+    println!(
+        "this cluster: {}: {} ({}){unread}",
+        choice.why,
+        which.setting(),
+        which.package()
+    );
+    inspect_built_in(which, pin, "(this cluster's choice)")
+}
+
+/// A built-in component, judged as a file is.
+fn inspect_built_in(which: BuiltIn, pin: Option<Pin>, why: &str) -> u8 {
+    let engine = match sandbox::engine() {
+        Ok(engine) => engine,
+        Err(error) => return Failure::Internal(error).log(),
+    };
+    let candidate = sandbox::Candidate::built_in(which, pin);
+    println!("{} {why}", candidate.origin);
+    println!("sha256: {}", Sha256::of(&candidate.bytes));
+    println!(
+        "form: {} (embedded by this host's build, which recorded its sha256)",
+        describe(Form::of(&candidate.bytes))
+    );
+    judge(&engine, candidate)
+}
+
+fn inspect_file(path: &Path, pin: Option<Pin>) -> u8 {
     let bytes = match super::run::read_component(path, |e| e) {
         Ok(bytes) => bytes,
         // Too large to read: the verdict a load would give, unread.
@@ -41,12 +148,14 @@ pub fn inspect(path: &Path, values: &Values) -> u8 {
     let candidate = sandbox::Candidate {
         bytes: bytes.into(),
         origin: path.display().to_string(),
-        pin: pin.map(|sha256| Pin {
-            sha256,
-            source: PinSource::Setting,
-        }),
+        pin,
     };
-    let loaded = match sandbox::load(&engine, candidate) {
+    judge(&engine, candidate)
+}
+
+/// Loads a component as a run would and prints the policy's verdict.
+fn judge(engine: &wasmtime::Engine, candidate: sandbox::Candidate) -> u8 {
+    let loaded = match sandbox::load(engine, candidate) {
         Ok(loaded) => loaded,
         Err(refused) => {
             println!("verdict: not loaded: {refused}");
@@ -56,7 +165,7 @@ pub fn inspect(path: &Path, values: &Values) -> u8 {
             };
         }
     };
-    let checked = sandbox::check_loaded(&engine, loaded);
+    let checked = sandbox::check_loaded(engine, loaded);
     let shape = match &checked {
         Ok(checked) => &checked.shape,
         Err(sandbox::Unfit { shape, .. }) => shape,
@@ -78,7 +187,7 @@ pub fn inspect(path: &Path, values: &Values) -> u8 {
         }
     };
     println!("facts read, per field mode (facts-needed):");
-    match facts_read(&engine, &checked) {
+    match facts_read(engine, &checked) {
         Ok(lines) => {
             for line in lines {
                 println!("  {line}");

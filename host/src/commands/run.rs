@@ -1,16 +1,17 @@
 //! The default command: one report, as a pipeline of named steps.
 //!
 //! settings -> opted out? -> egress policy -> load the component (checked
-//! against the policy before the cluster is read) -> ask it which facts it
-//! needs -> read those facts -> spread wait -> call the component ->
-//! summary line (`outcome.rs`).
+//! against the policy before the cluster is read; the built-in one the
+//! cluster's version chooses, once `GET /version` is read) -> ask it which
+//! facts it needs -> read those facts -> spread wait -> call the component
+//! -> summary line (`outcome.rs`).
 //!
 //! Each step returns a [`Failure`] when the run cannot go on; `failure.rs`
 //! maps it to its exit code and log level. Only configuration errors and
 //! refused components fail the job; everything the network or the cluster
 //! can do wrong is a warning and exit 0.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -24,7 +25,7 @@ use crate::ground::input;
 use crate::report::outcome::{self, Summary};
 use crate::sandbox::{self, Call, Checked, RunState};
 use crate::sandbox::{transport, trust};
-use crate::settings::{self, Config, Values};
+use crate::settings::{self, BuiltIn, ComponentSetting, Config, Values};
 
 /// Runs one report and returns the exit code.
 pub fn run(values: &Values) -> u8 {
@@ -52,9 +53,20 @@ fn pipeline(values: &Values, started: Instant) -> Result<u8, Failure> {
     let egress = egress_policy(&config).map_err(Failure::Config)?;
     let runtime = super::runtime().map_err(Failure::Internal)?;
     runtime.block_on(async {
-        let component = load_component(&config)?;
+        // A component the operator named is loaded before anything is
+        // read: a wrong file is the operator's to fix, whatever state the
+        // cluster is in. The automatic choice needs the cluster's version.
+        let named = match config.component {
+            ComponentSetting::Automatic => None,
+            _ => Some(load_component(&config, &choose(&config.component, None))?),
+        };
+        let cluster = open_cluster(&config).await?;
+        let component = match named {
+            Some(component) => component,
+            None => load_component(&config, &choose(&config.component, Some(&cluster)))?,
+        };
         let needed = facts_needed(&component, &config, started).await?;
-        let facts = read_facts(&config, needed, started).await?;
+        let facts = read_facts(&config, cluster, needed, started).await?;
         spread_wait(&config, &facts).await;
         call_component(&component, &config, &facts, egress, started).await
     })
@@ -111,14 +123,69 @@ pub(crate) struct Loaded {
     pub(crate) checked: Checked,
     /// A name for the component in messages.
     pub(crate) origin: String,
+    /// Why it was chosen: the summary line's `component_choice`.
+    pub(crate) why: String,
 }
 
-/// Reads and checks the component before the cluster is read: a wrong file
-/// is the operator's to fix, whatever state the cluster is in.
-pub(crate) fn load_component(config: &Config) -> Result<Loaded, Failure> {
+/// Which component a run loads, and why.
+pub(crate) struct Choice {
+    chosen: Chosen,
+    /// `setting`, or the automatic choice's reason:
+    /// `auto:/version v1.31.6+rke2r1 is RKE2`.
+    pub(crate) why: String,
+}
+
+enum Chosen {
+    BuiltIn(BuiltIn),
+    File(PathBuf),
+}
+
+impl Choice {
+    /// The built-in component chosen, if it is one.
+    pub(crate) fn built_in(&self) -> Option<BuiltIn> {
+        match self.chosen {
+            Chosen::BuiltIn(which) => Some(which),
+            Chosen::File(_) => None,
+        }
+    }
+}
+
+/// The component the setting names, or, when it names none, the built-in
+/// one the cluster's version chooses (`sandbox::built_in_for`). Without a
+/// cluster (`schema`, `server-kit`), or with its version unread, that is
+/// the K3s component.
+pub(crate) fn choose(setting: &ComponentSetting, cluster: Option<&Cluster>) -> Choice {
+    let (chosen, why) = match setting {
+        ComponentSetting::BuiltIn(which) => (Chosen::BuiltIn(*which), "setting".to_string()),
+        ComponentSetting::File(path) => (Chosen::File(path.clone()), "setting".to_string()),
+        ComponentSetting::Automatic => {
+            let (from, version) = match cluster {
+                None => ("no cluster read", None),
+                Some(cluster) => cluster.version(),
+            };
+            let which = version
+                .as_deref()
+                .map_or(BuiltIn::K3s, sandbox::built_in_for);
+            let verdict = match which {
+                BuiltIn::Rke2 => "is RKE2",
+                BuiltIn::K3s => "is not RKE2",
+            };
+            let why = match version {
+                Some(version) => format!("auto:{from} {version} {verdict}"),
+                None => format!("auto:{from}, not RKE2"),
+            };
+            (Chosen::BuiltIn(which), why)
+        }
+    };
+    Choice { chosen, why }
+}
+
+/// Reads and checks the chosen component before the rest of the cluster
+/// is read.
+pub(crate) fn load_component(config: &Config, choice: &Choice) -> Result<Loaded, Failure> {
     let engine = sandbox::engine().map_err(Failure::Internal)?;
     sandbox::start_epoch_ticker(&engine);
-    let candidate = component_candidate(config)?;
+    let candidate = component_candidate(config, choice)?;
     let origin = candidate.origin.clone();
     let checked = sandbox::check(&engine, candidate).map_err(sandbox::Refused::into_failure)?;
     let linker = sandbox::linker(&engine)
@@ -135,6 +202,7 @@ pub(crate) fn load_component(config: &Config) -> Result<Loaded, Failure> {
         linker,
         checked,
         origin,
+        why: choice.why.clone(),
     })
 }
 
@@ -172,13 +240,14 @@ fn sandbox_grants(config: &Config, shape: &sandbox::Shape) -> String {
 /// sha256 it must have. Only a regular file is read, and only one the
 /// policy would load: neither `/dev/zero` nor a FIFO nor a huge file can
 /// fill memory or hang the job.
-fn component_candidate(config: &Config) -> Result<sandbox::Candidate, Failure> {
+fn component_candidate(config: &Config, choice: &Choice) -> Result<sandbox::Candidate, Failure> {
     let pin = config.component_sha256.map(|sha256| trust::Pin {
         sha256,
         source: trust::PinSource::Setting,
     });
-    let Some(path) = &config.component else {
-        return Ok(sandbox::Candidate::built_in(pin));
+    let path = match &choice.chosen {
+        Chosen::BuiltIn(which) => return Ok(sandbox::Candidate::built_in(*which, pin)),
+        Chosen::File(path) => path,
     };
     let origin = path.display().to_string();
     let bytes = read_component(path, |e| {
@@ -249,9 +318,10 @@ async fn facts_needed(
             text => format!("; its stderr: {}", crate::ground::text::log_text(text, 300)),
         };
         Failure::NotReported(format!(
-            "component stopped in facts-needed: {}{printed} (component={} elapsed_ms={})",
+            "component stopped in facts-needed: {}{printed} (component={} component_choice={} elapsed_ms={})",
             stopped.reason,
             component.origin,
+            component.why,
             started.elapsed().as_millis()
         ))
     })?;
@@ -268,25 +338,80 @@ async fn facts_needed(
     Ok(needed)
 }
 
-/// The facts of the `needed` kinds: from a fixture file (an operator's
-/// input: its errors are configuration errors) or from the cluster (best
-/// effort).
+/// The cluster, opened: a facts file read whole, or the API reached and
+/// its version read. Its version chooses the built-in component before the
+/// component is asked which facts to read.
+pub(crate) enum Cluster {
+    File(ClusterFacts),
+    /// The session, or why none: said when the facts are read, as when
+    /// any later request fails.
+    Api(anyhow::Result<cluster::Session>),
+}
+
+impl Cluster {
+    /// Where the server version was read and its value (closed: digits
+    /// and a known suffix, or `unknown`); `None` when it could not be read.
+    fn version(&self) -> (&'static str, Option<String>) {
+        match self {
+            Cluster::File(facts) => ("facts file", Some(facts.server_version.git_version.clone())),
+            Cluster::Api(Ok(session)) => ("/version", Some(session.server_version().git_version)),
+            Cluster::Api(Err(_)) => ("/version unread", None),
+        }
+    }
+}
+
+/// Opens the facts' source: a fixture file (an operator's input: its
+/// errors are configuration errors) or the API (its errors wait for
+/// `read_facts`: best effort).
+pub(crate) async fn open_cluster(config: &Config) -> Result<Cluster, Failure> {
+    match &config.facts {
+        Some(path) => facts_file::load(path, &config.vocabulary)
+            .map(Cluster::File)
+            .map_err(Failure::Config),
+        None => Ok(Cluster::Api(cluster::open(&access(config)).await)),
+    }
+}
+
+/// The facts of the `needed` kinds, from the opened cluster.
 async fn read_facts(
     config: &Config,
+    opened: Cluster,
     needed: FactKinds,
     started: Instant,
 ) -> Result<ClusterFacts, Failure> {
-    match &config.facts {
-        Some(path) => facts_file::load(path, &config.vocabulary)
-            .map(|facts| facts::only(facts, needed))
-            .map_err(Failure::Config),
-        None => read_cluster(config, needed).await.map_err(|error| {
-            Failure::NotReported(format!(
-                "cannot read the cluster facts: {error:#} (elapsed_ms={})",
-                started.elapsed().as_millis()
-            ))
-        }),
+    let read = match opened {
+        Cluster::File(facts) => return Ok(facts::only(facts, needed)),
+        Cluster::Api(session) => match session {
+            Ok(session) => session
+                .read(&access(config), needed, &config.vocabulary)
+                .await
+                .map(logged),
+            Err(error) => Err(error),
+        },
+    };
+    read.map_err(|error| {
+        Failure::NotReported(format!(
+            "cannot read the cluster facts: {error:#} (elapsed_ms={})",
+            started.elapsed().as_millis()
+        ))
+    })
+}
+
+/// How the host reaches the API server, from the settings.
+fn access(config: &Config) -> cluster::Access {
+    cluster::Access {
+        kubeconfig: config.kubeconfig.clone(),
+        page_size: config.page_size,
+        deadline: config.api_deadline,
     }
+}
+
+/// The facts read, with what could only be read in part logged.
+fn logged(read: cluster::Read) -> ClusterFacts {
+    for warning in &read.warnings {
+        tracing::warn!("{warning}");
+    }
+    read.facts
 }
 
 /// The facts of the `needed` kinds from the Kubernetes API, logging what
@@ -295,16 +420,8 @@ pub(crate) async fn read_cluster(
     config: &Config,
     needed: FactKinds,
 ) -> anyhow::Result<ClusterFacts> {
-    let access = cluster::Access {
-        kubeconfig: config.kubeconfig.clone(),
-        page_size: config.page_size,
-        deadline: config.api_deadline,
-    };
-    let read = cluster::read(&access, needed, &config.vocabulary).await?;
-    for warning in &read.warnings {
-        tracing::warn!("{warning}");
-    }
-    Ok(read.facts)
+    let read = cluster::read(&access(config), needed, &config.vocabulary).await?;
+    Ok(logged(read))
 }
 
 /// Waits the cluster's fixed share of the spread, so a fleet on one
@@ -368,6 +485,7 @@ async fn call_component(
     .map_err(Failure::Internal)?;
     let summary = Summary {
         origin: &component.origin,
+        choice: &component.why,
         endpoint: &config.endpoint,
         nodes: usize::try_from(facts::node_count(facts)).unwrap_or(usize::MAX),
         started,

@@ -117,7 +117,8 @@ fn mode_schema(schema: &ComponentSchema, mode: FieldMode) -> &RequestSchema {
 /// The component's schema, checked, and the part each mode sends.
 pub fn component_schema(config: &Config) -> Result<ComponentSchema, Failure> {
     let runtime = super::runtime().map_err(Failure::Internal)?;
-    let component = super::run::load_component(config)?;
+    let component =
+        super::run::load_component(config, &super::run::choose(&config.component, None))?;
     let origin = component.origin.clone();
     let call = |call: Call| {
         runtime

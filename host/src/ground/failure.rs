@@ -34,7 +34,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         exit::CONFIG,
-        "a setting or input file that cannot work (an endpoint that is not an http(s) URL, a missing kubeconfig or facts file, an invalid value shown by `config`, a malformed `UPGRADE_RESPONDER_COMPONENT_SHA256`, a precompiled component without it): one `ERROR` line names the setting, its value and where it came from",
+        "a setting or input file that cannot work (an endpoint that is not an http(s) URL, a missing kubeconfig or facts file, a `builtin:` component that is neither `builtin:k3s` nor `builtin:rke2`, an invalid value shown by `config`, a malformed `UPGRADE_RESPONDER_COMPONENT_SHA256`, a precompiled component without it): one `ERROR` line names the setting, its value and where it came from",
     ),
     (
         exit::REFUSED,

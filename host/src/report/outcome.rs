@@ -11,6 +11,8 @@ use crate::sandbox::{Exchange, Finished, Returned, Stopped};
 /// What the summary line names besides the component's answer.
 pub struct Summary<'a> {
     pub origin: &'a str,
+    /// Why this component: `setting`, or the automatic choice's reason.
+    pub choice: &'a str,
     pub endpoint: &'a str,
     pub nodes: usize,
     pub started: Instant,
@@ -29,6 +31,7 @@ pub fn summarise(
 ) -> Result<u8, Failure> {
     let Summary {
         origin,
+        choice,
         endpoint,
         nodes,
         started,
@@ -46,12 +49,12 @@ pub fn summarise(
             // with what the egress hook saw.
             return Err(match stopped.exchange.filter(Exchange::delivered) {
                 Some(exchange) => Failure::Unusable(format!(
-                    "component stopped: {} ({} endpoint={endpoint} component={origin} elapsed_ms={elapsed_ms})",
+                    "component stopped: {} ({} endpoint={endpoint} component={origin} component_choice={choice} elapsed_ms={elapsed_ms})",
                     stopped.reason,
                     seen(&exchange)
                 )),
                 None => Failure::NotReported(format!(
-                    "component stopped: {} (component={origin} elapsed_ms={elapsed_ms})",
+                    "component stopped: {} (component={origin} component_choice={choice} elapsed_ms={elapsed_ms})",
                     stopped.reason,
                 )),
             });
@@ -67,15 +70,16 @@ pub fn summarise(
                 payload_bytes,
                 nodes,
                 component = %origin,
+                component_choice = %choice,
                 would_send_to = %endpoint,
                 elapsed_ms = elapsed_ms as u64,
-                "dry run: payload printed, nothing sent (payload_bytes={payload_bytes} nodes={nodes} component={origin} would_send_to={endpoint} elapsed_ms={elapsed_ms})",
+                "dry run: payload printed, nothing sent (payload_bytes={payload_bytes} nodes={nodes} component={origin} component_choice={choice} would_send_to={endpoint} elapsed_ms={elapsed_ms})",
             );
             Ok(exit::OK)
         }
         Returned::Payload(Err(reason)) => {
             tracing::warn!(
-                "dry run: the component built no payload: {reason} (component={origin})"
+                "dry run: the component built no payload: {reason} (component={origin} component_choice={choice})"
             );
             Ok(exit::OK)
         }
@@ -84,7 +88,7 @@ pub fn summarise(
             let payload_bytes = outcome.payload.len();
             let read = component_read(&outcome);
             tracing::info!(
-                "dry run: payload printed, nothing sent (payload_bytes={payload_bytes} nodes={nodes} component={origin} would_send_to={endpoint} elapsed_ms={elapsed_ms}); the component read the sample answer: {read}",
+                "dry run: payload printed, nothing sent (payload_bytes={payload_bytes} nodes={nodes} component={origin} component_choice={choice} would_send_to={endpoint} elapsed_ms={elapsed_ms}); the component read the sample answer: {read}",
             );
             tracing::info!(
                 "dry run: the notice for the sample answer: {}",
@@ -93,7 +97,7 @@ pub fn summarise(
             Ok(exit::OK)
         }
         Returned::Report(Err(error)) if *preview => Err(Failure::Config(anyhow::anyhow!(
-            "{}: the component could not read it: {} (component={origin})",
+            "{}: the component could not read it: {} (component={origin} component_choice={choice})",
             crate::settings::SAMPLE_ANSWER,
             describe(&error)
         ))),
@@ -108,7 +112,7 @@ pub fn summarise(
             }) = finished.events.exchange
             else {
                 return Err(Failure::NotReported(format!(
-                    "the component returned success but no answer reached the host's egress hook (the component claims status={} payload_bytes={}) (endpoint={endpoint} component={origin} elapsed_ms={elapsed_ms})",
+                    "the component returned success but no answer reached the host's egress hook (the component claims status={} payload_bytes={}) (endpoint={endpoint} component={origin} component_choice={choice} elapsed_ms={elapsed_ms})",
                     outcome.status,
                     outcome.payload.len(),
                 )));
@@ -124,6 +128,7 @@ pub fn summarise(
                 endpoint = %endpoint,
                 nodes,
                 component = %origin,
+                component_choice = %choice,
                 elapsed_ms = elapsed_ms as u64,
                 upgrade = status_word(notice.status),
                 plan_version = %step_version(&notice.next),
@@ -136,7 +141,7 @@ pub fn summarise(
                 support_ends = %or_word(&security.support_ends, "unknown"),
                 past_end_of_support = security.past_end_of_support,
                 ignored_advisory_values = security.ignored_values,
-                "report sent: status={status} bytes_sent={bytes_sent} bytes_received={bytes_received} endpoint={endpoint} nodes={nodes} component={origin} elapsed_ms={elapsed_ms}; the component read: {read}",
+                "report sent: status={status} bytes_sent={bytes_sent} bytes_received={bytes_received} endpoint={endpoint} nodes={nodes} component={origin} component_choice={choice} elapsed_ms={elapsed_ms}; the component read: {read}",
             );
             if let Some(path) = termination_message_path {
                 write_termination_message(path, &termination_text(notice));
@@ -152,7 +157,9 @@ pub fn summarise(
                 .limit_hit
                 .map(|l| format!(" [{l} reached]"))
                 .unwrap_or_default();
-            let context = format!("endpoint={endpoint} component={origin} elapsed_ms={elapsed_ms}");
+            let context = format!(
+                "endpoint={endpoint} component={origin} component_choice={choice} elapsed_ms={elapsed_ms}"
+            );
             // An answer arrived, so the endpoint took the whole request:
             // the report is delivered, whatever the component made of it.
             // A denied later request is what failed: that one was not sent.

@@ -11,6 +11,7 @@ use super::contract::Contract;
 use super::trust;
 use crate::ground::failure::Failure;
 use crate::ground::policy::{self};
+use crate::settings::BuiltIn;
 
 use super::stop::first_line;
 
@@ -162,22 +163,51 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// The built-in component: precompiled by the build, which recorded
-    /// its digest. An operator's pin, if set, must match it as well.
-    pub fn built_in(pin: Option<trust::Pin>) -> Self {
+    /// A built-in component: precompiled by the build, which recorded its
+    /// digest. An operator's pin, if set, must match it as well.
+    pub fn built_in(which: BuiltIn, pin: Option<trust::Pin>) -> Self {
         let built = trust::Pin {
-            sha256: crate::ground::digest::Sha256::parse(
-                component_artifacts::K3S_REPORTER_CWASM_SHA256,
-            )
-            .unwrap_or(crate::ground::digest::Sha256::of(b"")),
+            sha256: crate::ground::digest::Sha256::parse(built_in_sha256(which))
+                .unwrap_or(crate::ground::digest::Sha256::of(b"")),
             source: trust::PinSource::Build,
         };
+        let bytes = match which {
+            BuiltIn::K3s => component_artifacts::K3S_REPORTER_CWASM,
+            BuiltIn::Rke2 => component_artifacts::RKE2_REPORTER_CWASM,
+        };
         Self {
-            bytes: std::borrow::Cow::Borrowed(component_artifacts::K3S_REPORTER_CWASM),
-            origin: "built-in k3s-reporter".to_string(),
+            bytes: std::borrow::Cow::Borrowed(bytes),
+            origin: built_in_origin(which),
             pin: Some(pin.unwrap_or(built)),
         }
     }
+}
+
+/// How messages name a built-in component: `built-in k3s-reporter`.
+pub fn built_in_origin(which: BuiltIn) -> String {
+    format!("built-in {}", which.package())
+}
+
+/// The sha256 the build recorded for a built-in component's artefact.
+pub fn built_in_sha256(which: BuiltIn) -> &'static str {
+    match which {
+        BuiltIn::K3s => component_artifacts::K3S_REPORTER_CWASM_SHA256,
+        BuiltIn::Rke2 => component_artifacts::RKE2_REPORTER_CWASM_SHA256,
+    }
+}
+
+/// The automatic choice, in words (`inspect`, `capabilities`, README).
+pub const BUILT_IN_RULE: &str = "a server gitVersion ending in +rke2rN (N digits) runs rke2-reporter; any other (K3s +k3sN, upstream, unknown, unread) runs k3s-reporter";
+
+/// The built-in component for a cluster whose server reports `git_version`
+/// (`GET /version`, or a facts file's server version): RKE2's builds end in
+/// `+rke2r` and digits; everything else (K3s, upstream, unknown) runs the
+/// K3s component, which reports any Kubernetes cluster.
+pub fn built_in_for(git_version: &str) -> BuiltIn {
+    let rke2 = git_version
+        .rsplit_once("+rke2r")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if rke2 { BuiltIn::Rke2 } else { BuiltIn::K3s }
 }
 
 /// How a component came to be loaded.
@@ -462,6 +492,46 @@ mod tests {
         );
     }
     use crate::sandbox::epoch::engine;
+
+    /// The automatic choice: only a `+rke2r` build number runs the RKE2
+    /// component; everything else, unreadable included, the K3s one.
+    #[test]
+    fn the_cluster_version_chooses_the_built_in_component() {
+        let cases = [
+            ("v1.31.6+rke2r1", BuiltIn::Rke2),
+            ("v1.31.6+rke2r12", BuiltIn::Rke2),
+            ("v1.32.0-rc1+rke2r2", BuiltIn::Rke2),
+            ("v1.31.6+k3s1", BuiltIn::K3s),
+            ("v1.31.6", BuiltIn::K3s),
+            ("unknown", BuiltIn::K3s),
+            ("", BuiltIn::K3s),
+            ("v1.31.6+rke2", BuiltIn::K3s),
+            ("v1.31.6+rke2r", BuiltIn::K3s),
+            ("v1.31.6+rke2rX", BuiltIn::K3s),
+            ("v1.31.6+rke2r1X", BuiltIn::K3s),
+            ("v1.31.6-rke2r1", BuiltIn::K3s),
+            ("v1.31.6+k3s1+rke2r1x", BuiltIn::K3s),
+        ];
+        for (version, expected) in cases {
+            assert_eq!(built_in_for(version), expected, "{version:?}");
+        }
+    }
+
+    /// Both built-in artefacts are embedded with the digest their build
+    /// recorded, and load as a run loads them.
+    #[test]
+    fn both_built_in_components_load_with_their_recorded_digest() {
+        let engine = engine().unwrap();
+        for which in BuiltIn::ALL {
+            let candidate = Candidate::built_in(which, None);
+            assert_eq!(
+                crate::ground::digest::Sha256::of(&candidate.bytes).to_string(),
+                built_in_sha256(which)
+            );
+            let checked = check(&engine, candidate).unwrap_or_else(|e| panic!("{which:?}: {e}"));
+            assert_eq!(checked.loaded.form, trust::Form::Precompiled);
+        }
+    }
 
     /// A load still running at the deadline is abandoned with its own
     /// refusal. Compiling the K3s component takes hundreds of milliseconds:

@@ -27,7 +27,7 @@ pub use egress::EgressPolicy;
 pub use epoch::{engine, start_epoch_ticker};
 pub use events::{Events, Exchange};
 pub use load::{
-    Candidate, Checked, ImportCheck, Loaded, Provenance, Refused, Shape, Unfit, check,
-    check_loaded, load,
+    BUILT_IN_RULE, Candidate, Checked, ImportCheck, Loaded, Provenance, Refused, Shape, Unfit,
+    built_in_for, built_in_origin, built_in_sha256, check, check_loaded, load,
 };
 pub use state::{RunState, linker};

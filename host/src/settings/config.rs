@@ -26,7 +26,8 @@ pub struct Config {
     pub channel: String,
     /// Where to write the upgrade notice, if anywhere.
     pub termination_message_path: Option<PathBuf>,
-    pub component: Option<PathBuf>,
+    /// Which component to run (`UPGRADE_RESPONDER_COMPONENT`).
+    pub component: ComponentSetting,
     /// The digest the component must have (`trust.rs`).
     pub component_sha256: Option<crate::ground::digest::Sha256>,
     pub facts: Option<PathBuf>,
@@ -147,7 +148,7 @@ impl Config {
             field_mode,
             channel,
             termination_message_path,
-            component: values.path(COMPONENT),
+            component: component(values)?,
             component_sha256: component_sha256(values)?,
             facts: values.path(FACTS),
             dry_run,
@@ -297,6 +298,72 @@ pub(super) fn marker(
         })
         .ok_or_else(|| values.invalid(MARKER, expected))?;
     Ok(Some((name, header_value(values, MARKER, value.trim())?)))
+}
+
+/// Which reporter component a run loads: `UPGRADE_RESPONDER_COMPONENT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentSetting {
+    /// Empty: the built-in component the cluster's version chooses.
+    Automatic,
+    /// `builtin:k3s` or `builtin:rke2`.
+    BuiltIn(BuiltIn),
+    /// Anything else: a component file.
+    File(PathBuf),
+}
+
+/// A component built into the host, precompiled by its build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuiltIn {
+    K3s,
+    Rke2,
+}
+
+impl BuiltIn {
+    pub const ALL: [BuiltIn; 2] = [BuiltIn::K3s, BuiltIn::Rke2];
+
+    /// The setting's value that selects it.
+    pub fn setting(self) -> &'static str {
+        match self {
+            BuiltIn::K3s => "builtin:k3s",
+            BuiltIn::Rke2 => "builtin:rke2",
+        }
+    }
+
+    /// The built-in a `builtin:` value names, if any.
+    pub fn named(text: &str) -> Option<BuiltIn> {
+        BuiltIn::ALL
+            .into_iter()
+            .find(|built_in| built_in.setting() == text)
+    }
+
+    /// The component's package name.
+    pub fn package(self) -> &'static str {
+        match self {
+            BuiltIn::K3s => "k3s-reporter",
+            BuiltIn::Rke2 => "rke2-reporter",
+        }
+    }
+}
+
+/// The prefix of a value that names a built-in component.
+pub const BUILT_IN_PREFIX: &str = "builtin:";
+
+/// What a `builtin:` value may be, in an error.
+pub const BUILT_IN_EXPECTED: &str = "builtin:k3s or builtin:rke2 (a built-in component), a file path, or empty (the built-in the cluster's version chooses)";
+
+/// `UPGRADE_RESPONDER_COMPONENT`: empty, a built-in's name, or a path. A
+/// `builtin:` value that names no built-in is refused, not read as a path.
+pub fn component(values: &Values) -> anyhow::Result<ComponentSetting> {
+    let text = values.get(COMPONENT).0;
+    if text.is_empty() {
+        return Ok(ComponentSetting::Automatic);
+    }
+    if text.starts_with(BUILT_IN_PREFIX) {
+        return BuiltIn::named(text)
+            .map(ComponentSetting::BuiltIn)
+            .ok_or_else(|| values.invalid(COMPONENT, BUILT_IN_EXPECTED));
+    }
+    Ok(ComponentSetting::File(PathBuf::from(text)))
 }
 
 /// The component pin: empty, or 64 hexadecimal digits.

@@ -14,7 +14,10 @@ mod table;
 mod tests;
 
 pub use check::invalid_settings;
-pub use config::{Config, Secret, component_sha256, termination_message_path};
+pub use config::{
+    BUILT_IN_EXPECTED, BUILT_IN_PREFIX, BuiltIn, ComponentSetting, Config, Secret, component,
+    component_sha256, termination_message_path,
+};
 pub use early::{log_format, log_level};
 pub use opt_out::{enabled, opt_out_reason};
 pub use sources::{Source, Unknown, Values};

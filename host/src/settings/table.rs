@@ -109,8 +109,8 @@ pub const SETTINGS: &[Setting] = &[
         key: COMPONENT,
         value: Value::ReadFile(input::COMPONENT),
         default: "",
-        example: "/components/rke2-reporter.wasm",
-        help: "Path of the reporter component to run. Empty: the built-in K3s reporter.",
+        example: "builtin:rke2",
+        help: "The reporter component to run. Empty: the built-in one the cluster's version chooses (a `/version` gitVersion ending in `+rke2rN`: the RKE2 reporter; anything else: the K3s reporter). `builtin:k3s` or `builtin:rke2`: that built-in component. Anything else: the path of a component file.",
     },
     Setting {
         key: COMPONENT_SHA256,
