@@ -117,7 +117,7 @@ host)
     # cargo auditable embeds the dependency list in the binary (read it with
     # `cargo audit bin` or `rust-audit-info`).
     # Without the compiler: the image only ever loads pinned, precompiled
-    # components (README, "No compilation at run time").
+    # components (DEVELOPMENT.md, "No compilation at run time").
     # cargo-auditable names itself to cargo as the workspace wrapper by its
     # absolute path, and cargo hashes that path into every workspace
     # crate's symbols: the binary then depends on where the tool is

@@ -8,7 +8,13 @@ pub use crate::facts::as_read_with;
 use crate::{ClusterFacts, FactKinds, FieldMode, Reporter, Settings};
 
 /// The fixture clusters, by name.
-pub const CLUSTERS: [&str; 4] = ["k3s-single", "k3s-ha", "rke2-canal", "k3s-gpu"];
+pub const CLUSTERS: [&str; 5] = [
+    "k3s-single",
+    "k3s-ha",
+    "rke2-canal",
+    "k3s-gpu",
+    "rke2-calico",
+];
 
 /// A fixture cluster's facts, read as the host and the command mode read a
 /// facts file ([`crate::facts::from_json`]).
@@ -21,6 +27,7 @@ pub fn cluster(name: &str) -> ClusterFacts {
         "k3s-ha" => include_str!("../../../tests/fixtures/facts/k3s-ha.json"),
         "rke2-canal" => include_str!("../../../tests/fixtures/facts/rke2-canal.json"),
         "k3s-gpu" => include_str!("../../../tests/fixtures/facts/k3s-gpu.json"),
+        "rke2-calico" => include_str!("../../../tests/fixtures/facts/rke2-calico.json"),
         other => panic!("no fixture cluster {other:?}; the clusters are {CLUSTERS:?}"),
     };
     crate::facts::from_json(json.as_bytes())

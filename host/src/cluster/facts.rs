@@ -344,6 +344,7 @@ pub fn kinds_text(kinds: FactKinds) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ground::bindings::{SystemNamespace, SystemWorkload};
 
     fn q(text: &str) -> String {
         text.to_string()
@@ -585,6 +586,26 @@ mod tests {
                 },
             ],
             unread_workloads: Vec::new(),
+            system_workloads: vec![
+                SystemWorkload {
+                    namespace: SystemNamespace::CalicoSystem,
+                    workload: Workload {
+                        kind: WorkloadKind::DaemonSet,
+                        software: "calico".into(),
+                        images: Vec::new(),
+                    },
+                },
+                SystemWorkload {
+                    namespace: SystemNamespace::CattleSystem,
+                    workload: Workload {
+                        kind: WorkloadKind::Deployment,
+                        software: "rancher-agent".into(),
+                        images: Vec::new(),
+                    },
+                },
+            ],
+            unread_namespaces: Vec::new(),
+            ip_stack: IpStack::DualStack,
         };
         let nodes_only = only(facts.clone(), FactKinds::NODES);
         assert_eq!(nodes_only.node_groups.len(), 1);
@@ -597,6 +618,22 @@ mod tests {
         assert!(daemon_sets.node_groups.is_empty());
         assert_eq!(daemon_sets.kube_system_workloads.len(), 1);
         assert_eq!(daemon_sets.unread_workloads, [WorkloadKind::Deployment]);
+        assert!(daemon_sets.system_workloads.is_empty());
+        assert_eq!(daemon_sets.unread_namespaces.len(), SYSTEM_READS.len());
+        assert_eq!(daemon_sets.ip_stack, IpStack::Unknown);
+        let rancher = only(facts.clone(), FactKinds::RANCHER | FactKinds::IP_STACK);
+        assert_eq!(rancher.system_workloads, facts.system_workloads[1..]);
+        assert_eq!(
+            rancher.unread_namespaces,
+            [
+                SystemNamespace::CalicoSystem,
+                SystemNamespace::TigeraOperator,
+                SystemNamespace::GpuOperator,
+                SystemNamespace::KubeAmdGpu,
+                SystemNamespace::InteldevicepluginsSystem
+            ]
+        );
+        assert_eq!(rancher.ip_stack, IpStack::DualStack);
         assert_eq!(only(facts.clone(), FactKinds::all()), facts);
         assert_eq!(
             kinds_text(FactKinds::NODES),

@@ -160,6 +160,11 @@ pub const SOFTWARE: &[Software] = &[
         &["intel-gpu-plugin"],
         "GPU device plugin",
     ),
+    software(
+        "nvidia-driver",
+        &["nvidia-driver", "nvidia/driver"],
+        "GPU driver (NVIDIA's GPU operator)",
+    ),
     // Operations.
     software("metrics-server", &["metrics-server"], "resource metrics"),
     software("kube-state-metrics", &["kube-state-metrics"], "metrics"),
@@ -175,6 +180,20 @@ pub const SOFTWARE: &[Software] = &[
         &["helm-controller"],
         "K3s and RKE2 charts",
     ),
+    // Rancher, in cattle-system. The webhook and the agent come first:
+    // their images (`rancher/rancher-webhook`, `rancher/rancher-agent`)
+    // also hold the words of Rancher Manager's (`rancher/rancher`).
+    software(
+        "rancher-webhook",
+        &["rancher-webhook"],
+        "Rancher's admission webhook",
+    ),
+    software(
+        "rancher-agent",
+        &["rancher-agent", "cattle-cluster-agent"],
+        "Rancher's agent in a cluster it manages",
+    ),
+    software("rancher", &["rancher/rancher"], "Rancher Manager"),
 ];
 
 /// The software vocabulary of a run: the built-in list plus the names an

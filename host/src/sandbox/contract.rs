@@ -727,6 +727,9 @@ mod tests {
                 }],
             }],
             unread_workloads: Vec::new(),
+            system_workloads: Vec::new(),
+            unread_namespaces: Vec::new(),
+            ip_stack: bindings::IpStack::Unknown,
         };
         let old = to_v0_2(&facts);
         assert_eq!(old.nodes.len(), 3);
@@ -747,6 +750,7 @@ mod tests {
                 endpoint: String::new(),
                 field_mode: FieldMode::Minimal,
                 channel: "stable".into(),
+                build: bindings::HostBuild::Development,
             },
         )
         .unwrap();

@@ -135,6 +135,13 @@ pub struct ClusterObjects {
     pub deployments: Option<Value>,
     /// `GET /apis/apps/v1/namespaces/kube-system/daemonsets` (a list)
     pub daemonsets: Option<Value>,
+    /// `GET /apis/apps/v1/namespaces/<namespace>/<deployments|daemonsets>`
+    /// of any other namespace, keyed by (namespace, plural). A list not
+    /// here is empty, as the real API server answers for a namespace that
+    /// holds none (or does not exist).
+    pub namespaced: BTreeMap<(String, String), Value>,
+    /// `GET /api/v1/namespaces/default/services/kubernetes`
+    pub kubernetes_service: Option<Value>,
 }
 
 struct State {
@@ -143,6 +150,24 @@ struct State {
     options: ApiOptions,
     fixtures: ClusterObjects,
     requests: Mutex<Vec<ApiRequest>>,
+}
+
+/// `namespaces/<namespace>/<plural>.json` under `dir`, if it exists.
+fn load_namespaced(dir: &Path) -> anyhow::Result<BTreeMap<(String, String), Value>> {
+    let mut lists = BTreeMap::new();
+    let Ok(namespaces) = std::fs::read_dir(dir) else {
+        return Ok(lists);
+    };
+    for namespace in namespaces {
+        let namespace = namespace.with_context(|| format!("listing {}", dir.display()))?;
+        let name = namespace.file_name().to_string_lossy().into_owned();
+        for plural in ["deployments", "daemonsets"] {
+            if let Some(list) = load(&namespace.path(), &format!("{plural}.json"))? {
+                lists.insert((name.clone(), plural.to_string()), list);
+            }
+        }
+    }
+    Ok(lists)
 }
 
 fn load(dir: &Path, file: &str) -> anyhow::Result<Option<Value>> {
@@ -160,8 +185,10 @@ fn load(dir: &Path, file: &str) -> anyhow::Result<Option<Value>> {
 
 impl ApiServer {
     /// Loads the fixtures in `fixture_dir` (`version.json`, `kube-system.json`,
-    /// `nodes.json`, `deployments.json`, `daemonsets.json`; a missing file
-    /// makes its route answer 404) and starts serving HTTPS on 127.0.0.1.
+    /// `nodes.json`, `deployments.json`, `daemonsets.json`,
+    /// `kubernetes-service.json`; a missing file makes its route answer 404;
+    /// `namespaces/<namespace>/<plural>.json` for the lists of other
+    /// namespaces, empty when missing) and starts serving HTTPS on 127.0.0.1.
     pub fn start(fixture_dir: &Path, options: ApiOptions) -> anyhow::Result<ApiServer> {
         let objects = ClusterObjects {
             version: load(fixture_dir, "version.json")?,
@@ -169,6 +196,8 @@ impl ApiServer {
             nodes: load(fixture_dir, "nodes.json")?,
             deployments: load(fixture_dir, "deployments.json")?,
             daemonsets: load(fixture_dir, "daemonsets.json")?,
+            namespaced: load_namespaced(&fixture_dir.join("namespaces"))?,
+            kubernetes_service: load(fixture_dir, "kubernetes-service.json")?,
         };
         Self::serve(objects, options)
             .with_context(|| format!("serving the fixtures in {}", fixture_dir.display()))
@@ -177,11 +206,19 @@ impl ApiServer {
     /// Starts serving `objects` (for example a generated cluster) over HTTPS
     /// on 127.0.0.1.
     pub fn serve(fixtures: ClusterObjects, options: ApiOptions) -> anyhow::Result<ApiServer> {
-        for (name, list) in [
-            ("nodes", &fixtures.nodes),
-            ("deployments", &fixtures.deployments),
-            ("daemonsets", &fixtures.daemonsets),
-        ] {
+        let lists = [
+            ("nodes", fixtures.nodes.as_ref()),
+            ("deployments", fixtures.deployments.as_ref()),
+            ("daemonsets", fixtures.daemonsets.as_ref()),
+        ]
+        .into_iter()
+        .chain(
+            fixtures
+                .namespaced
+                .iter()
+                .map(|((_, plural), list)| (plural.as_str(), Some(list))),
+        );
+        for (name, list) in lists {
             if let Some(list) = list
                 && !list.get("items").is_some_and(Value::is_array)
             {
@@ -733,6 +770,7 @@ fn discovery(path: &str) -> Option<Value> {
             "resources": [
                 resource("namespaces", "namespace", false, "Namespace", "ns"),
                 resource("nodes", "node", false, "Node", "no"),
+                resource("services", "service", true, "Service", "svc"),
             ],
         }),
         "/apis/apps/v1" => serde_json::json!({
@@ -743,6 +781,26 @@ fn discovery(path: &str) -> Option<Value> {
             ],
         }),
         _ => return None,
+    })
+}
+
+/// The empty list of `plural` (`deployments`, `daemonsets`), as the API
+/// server answers for a namespace without any.
+fn empty_list(plural: &str) -> &'static Value {
+    static DEPLOYMENTS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    static DAEMON_SETS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let (cell, kind) = if plural == "deployments" {
+        (&DEPLOYMENTS, "DeploymentList")
+    } else {
+        (&DAEMON_SETS, "DaemonSetList")
+    };
+    cell.get_or_init(|| {
+        serde_json::json!({
+            "kind": kind,
+            "apiVersion": "apps/v1",
+            "metadata": {"resourceVersion": "1"},
+            "items": []
+        })
     })
 }
 
@@ -760,6 +818,14 @@ fn route<'a>(state: &'a State, path: &str) -> Route<'a> {
     match parts.as_slice() {
         ["version"] => Route::Object(f.version.as_ref()),
         ["api", "v1", "namespaces", "kube-system"] => Route::Object(f.kube_system.as_ref()),
+        [
+            "api",
+            "v1",
+            "namespaces",
+            "default",
+            "services",
+            "kubernetes",
+        ] => Route::Object(f.kubernetes_service.as_ref()),
         ["api", "v1", "namespaces", _] => Route::Object(None),
         ["api", "v1", "nodes"] => Route::List(f.nodes.as_ref()),
         ["api", "v1", "nodes", name] => Route::ListItem(f.nodes.as_ref(), name.to_string()),
@@ -775,8 +841,13 @@ fn route<'a>(state: &'a State, path: &str) -> Route<'a> {
             let list = match (*ns, *kind) {
                 ("kube-system", "deployments") => f.deployments.as_ref(),
                 ("kube-system", _) => f.daemonsets.as_ref(),
-                // Other namespaces are empty in the fixtures.
-                _ => None,
+                // Any other namespace: its fixture, else empty, as the
+                // real API server lists a namespace that holds none.
+                (ns, kind) => Some(
+                    f.namespaced
+                        .get(&(ns.to_string(), kind.to_string()))
+                        .unwrap_or_else(|| empty_list(kind)),
+                ),
             };
             match rest {
                 [] => Route::List(list),

@@ -89,6 +89,8 @@ pub fn generate_named(workspace: &Path, nodes: usize, prefix: &str) -> anyhow::R
             nodes: Some(list),
             deployments: Some(read("deployments.json")?),
             daemonsets: Some(read("daemonsets.json")?),
+            namespaced: Default::default(),
+            kubernetes_service: Some(read("kubernetes-service.json")?),
         },
         counts: Counts {
             nodes,

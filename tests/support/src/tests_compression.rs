@@ -59,6 +59,7 @@ fn cluster(count: usize) -> ClusterObjects {
         ),
         deployments: None,
         daemonsets: None,
+        ..ClusterObjects::default()
     }
 }
 
