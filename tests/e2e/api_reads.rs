@@ -96,8 +96,8 @@ fn the_host_asks_for_gzip_and_reads_5000_realistic_nodes_compressed() {
     let decoded: u64 = requests.iter().map(|r| r.decoded_bytes as u64).sum();
     assert_eq!(count, requests.len() as u64);
     assert_eq!(
-        pages, 27,
-        "25 node pages, one each for deployments and daemonsets"
+        pages, 33,
+        "25 node pages, one each for the kube-system deployments and daemonsets, one for each of the 6 system namespaces"
     );
     assert_eq!(bytes_read, sent);
     assert_eq!(decoded_bytes, decoded);

@@ -8,7 +8,17 @@ use ur_test_support::{ApiOptions, ApiServer, Behaviour, Responder, ResponseConfi
 
 /// The fixture clusters (tests/fixtures/clusters/*) whose payloads the
 /// suites pin.
-pub const CLUSTERS: [&str; 4] = ["k3s-single", "k3s-ha", "rke2-canal", "k3s-gpu"];
+pub const CLUSTERS: [&str; 5] = [
+    "k3s-single",
+    "k3s-ha",
+    "rke2-canal",
+    "k3s-gpu",
+    "rke2-calico",
+];
+
+/// The clusters that also have a facts file in the raw form of contract
+/// 0.2.0 (`tests/fixtures/facts/raw/`).
+pub const RAW_CLUSTERS: [&str; 4] = ["k3s-single", "k3s-ha", "rke2-canal", "k3s-gpu"];
 
 /// Fixture clusters set as privacy traps (custom kube-system workloads from
 /// a private registry, vendor build strings on a node): the privacy proof
@@ -64,6 +74,9 @@ pub fn k3s_payload(cluster: &str) -> &'static str {
         }
         "k3s-gpu" => {
             r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3}}"#
+        }
+        "rke2-calico" => {
+            r#"{"appVersion":"v1.32.3+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.32.3","clusteruuid":"c6a0e2b4-81d3-4f57-a9c1-3e5b7d9f0a2c"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2}}"#
         }
         other => panic!("no expected payload for {other}"),
     }

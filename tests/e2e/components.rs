@@ -14,8 +14,10 @@ use crate::privacy::assert_nothing_identifying;
 
 const MODES: [&str; 2] = ["minimal", "standard"];
 
-/// The exact body of the default component in the `standard` field mode.
-pub fn k3s_standard_payload(cluster: &str) -> &'static str {
+/// The standard body the K3s component sent before contract 0.4.0 (what a
+/// 0.1.0, 0.2.0 or 0.3.0 component still sends: they never receive the
+/// 0.4.0 facts).
+pub fn older_k3s_standard_payload(cluster: &str) -> &'static str {
     match cluster {
         "k3s-single" => {
             r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0,"gpuNodeCount":0}}"#
@@ -29,8 +31,16 @@ pub fn k3s_standard_payload(cluster: &str) -> &'static str {
         "k3s-gpu" => {
             r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"mixed"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3,"gpuNodeCount":3}}"#
         }
+        "rke2-calico" => {
+            r#"{"appVersion":"v1.32.3+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.32.3","clusteruuid":"c6a0e2b4-81d3-4f57-a9c1-3e5b7d9f0a2c","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0}}"#
+        }
         other => panic!("no expected payload for {other}"),
     }
+}
+
+/// The exact body of the default component in the `standard` field mode.
+pub fn k3s_standard_payload(cluster: &str) -> &'static str {
+    older_k3s_standard_payload(cluster)
 }
 
 fn k3s_expected(cluster: &str, mode: &str) -> &'static str {

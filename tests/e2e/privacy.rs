@@ -29,7 +29,37 @@ const GENERIC_LABELS: &[&str] = &[
 
 /// Public release strings: every node reports the version the payload
 /// carries, so these may appear.
-const PUBLIC: &[&str] = &["v1.31.6+k3s1", "v1.32.2+k3s1", "v1.31.6+rke2r1"];
+const PUBLIC: &[&str] = &[
+    "v1.31.6+k3s1",
+    "v1.32.2+k3s1",
+    "v1.31.6+rke2r1",
+    "v1.32.3+rke2r1",
+];
+
+/// The workload lists of a fixture: kube-system's, and those of the system
+/// namespaces (`namespaces/<namespace>/<plural>.json`), whose names are the
+/// host's fixed public words, not the cluster's.
+fn workload_files(cluster: &str) -> Vec<String> {
+    let mut files = vec![
+        "deployments.json".to_string(),
+        "daemonsets.json".to_string(),
+    ];
+    let namespaces = cluster_dir(cluster).join("namespaces");
+    for namespace in std::fs::read_dir(&namespaces).into_iter().flatten() {
+        let namespace = namespace
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        for plural in ["deployments", "daemonsets"] {
+            let file = format!("namespaces/{namespace}/{plural}.json");
+            if cluster_dir(cluster).join(&file).is_file() {
+                files.push(file);
+            }
+        }
+    }
+    files
+}
 
 fn read(cluster: &str, file: &str) -> Value {
     serde_json::from_slice(&std::fs::read(cluster_dir(cluster).join(file)).unwrap()).unwrap()
@@ -98,11 +128,24 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
             whole.push(info[field].as_str().unwrap().to_string());
         }
     }
-    for file in ["deployments.json", "daemonsets.json"] {
-        for workload in read(cluster, file)["items"].as_array().unwrap() {
+    for file in workload_files(cluster) {
+        for workload in read(cluster, &file)["items"].as_array().unwrap() {
             let pod = &workload["spec"]["template"]["spec"];
+            if let Some(annotations) = workload["metadata"]["annotations"].as_object() {
+                for value in annotations.values() {
+                    add(value.as_str().unwrap_or_default());
+                }
+            }
             for list in ["containers", "initContainers"] {
                 for container in pod[list].as_array().into_iter().flatten() {
+                    // The env of a workload (the Rancher agent's server URL
+                    // and installation UUID) is never read.
+                    for variable in container["env"].as_array().into_iter().flatten() {
+                        if let Some(value) = variable["value"].as_str() {
+                            add(value);
+                            whole.push(value.to_string());
+                        }
+                    }
                     let image = container["image"].as_str().unwrap();
                     // A reference crosses as a software name and version
                     // digits; its repository and tag text never.
@@ -123,6 +166,7 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
             }
             if let Some(namespace) = workload["metadata"]["namespace"].as_str()
                 && namespace != "kube-system"
+                && !file.starts_with("namespaces/")
             {
                 add(namespace);
             }
@@ -172,6 +216,10 @@ pub fn assert_nothing_identifying(cluster: &str, what: &str, text: &str) {
 fn the_planted_identifiers_are_among_those_collected() {
     let all: BTreeSet<String> = all_clusters().flat_map(identifying).collect();
     for planted in [
+        "https://rancher.lab.acme-corp.example",
+        "0f8e2d4c-6b1a-4937-8e5d-2c4b6a8f0e1d",
+        "registry.acme-corp.example/acme/gpu-slicer:1.0.0-acme",
+        "jane.doe@acme-corp.example",
         "registry.acme-corp.example/acme/bespoke-ingress:2.3.1-acme",
         "registry.acme-corp.example/acme/bespoke-ingress",
         "Acme Linux 9.4 (build acme-20250101)",

@@ -54,6 +54,22 @@ fn assert_forbidden(warning: &str, prefix: &str, forbidden: &str, suffix: &str) 
     assert_eq!(warning, expected);
 }
 
+/// `payload` with the string value of each of `keys` replaced by
+/// `unknown`: what the component sends when their facts were not read.
+fn with_unknown(payload: &str, keys: &[&str]) -> String {
+    let mut payload = payload.to_string();
+    for key in keys {
+        let start = format!("\"{key}\":\"");
+        let at = payload
+            .find(&start)
+            .unwrap_or_else(|| panic!("{key} is not a string key of {payload}"))
+            + start.len();
+        let end = at + payload[at..].find('"').unwrap_or(0);
+        payload.replace_range(at..end, "unknown");
+    }
+    payload
+}
+
 struct Outcome {
     ran: Ran,
     received: Vec<String>,
@@ -105,21 +121,23 @@ fn the_manifest_grants_exactly_the_reads_the_host_makes() {
         manifest_rules(),
         vec![
             Rule::cluster(&[""], &["nodes"], &["list"]),
+            Rule::cluster(&["apps"], &["deployments", "daemonsets"], &["list"]),
             Rule::namespaced("kube-system", &[""], &["namespaces"], &["get"])
                 .with_names(&["kube-system"]),
-            Rule::namespaced(
-                "kube-system",
-                &["apps"],
-                &["deployments", "daemonsets"],
-                &["list"]
-            ),
+            Rule::namespaced("default", &[""], &["services"], &["get"]).with_names(&["kubernetes"]),
         ]
     );
 }
 
 #[test]
 fn the_manifest_grants_only_reads_of_what_the_host_reads() {
-    let reads = ["nodes", "namespaces", "deployments", "daemonsets"];
+    let reads = [
+        "nodes",
+        "namespaces",
+        "deployments",
+        "daemonsets",
+        "services",
+    ];
     for rule in manifest_rules() {
         match rule {
             Rule::Resource {
@@ -141,13 +159,24 @@ fn the_manifest_grants_only_reads_of_what_the_host_reads() {
                     resources.iter().all(|r| reads.contains(&r.as_str())),
                     "only what the host reads: {resources:?}"
                 );
-                // Cluster-wide only where nothing narrower can work (nodes
-                // are cluster-scoped); everything else in kube-system.
-                if resources != ["nodes"] {
-                    assert_eq!(namespace.as_deref(), Some("kube-system"), "{resources:?}");
-                }
-                if resources.iter().any(|r| r == "namespaces") {
-                    assert_eq!(resource_names, ["kube-system"]);
+                // Cluster-wide only where nothing narrower can work: nodes
+                // are cluster-scoped, and a RoleBinding cannot be made in a
+                // system namespace that does not exist yet (the host lists
+                // only its fixed ones: `the_manifest_rules_..._exact_payload`
+                // asserts every path). Everything else is one named object.
+                match resources.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+                    ["nodes"] | ["deployments", "daemonsets"] => {
+                        assert_eq!(namespace, None, "{resources:?}")
+                    }
+                    ["namespaces"] => {
+                        assert_eq!(namespace.as_deref(), Some("kube-system"));
+                        assert_eq!(resource_names, ["kube-system"]);
+                    }
+                    ["services"] => {
+                        assert_eq!(namespace.as_deref(), Some("default"));
+                        assert_eq!(resource_names, ["kubernetes"]);
+                    }
+                    _ => panic!("unexpected rule for {resources:?}"),
                 }
             }
             Rule::NonResource { urls, .. } => {
@@ -167,6 +196,13 @@ fn with_the_manifest_rules_the_report_is_sent_with_the_exact_payload() {
     let workload_reads = [
         "/apis/apps/v1/namespaces/kube-system/deployments",
         "/apis/apps/v1/namespaces/kube-system/daemonsets",
+        "/apis/apps/v1/namespaces/calico-system/daemonsets",
+        "/apis/apps/v1/namespaces/tigera-operator/deployments",
+        "/apis/apps/v1/namespaces/cattle-system/deployments",
+        "/apis/apps/v1/namespaces/gpu-operator/daemonsets",
+        "/apis/apps/v1/namespaces/kube-amd-gpu/daemonsets",
+        "/apis/apps/v1/namespaces/inteldeviceplugins-system/daemonsets",
+        "/api/v1/namespaces/default/services/kubernetes",
     ];
     for (mode, payload, reads) in [
         ("minimal", k3s_payload(CLUSTER), minimal_reads.to_vec()),
@@ -201,7 +237,7 @@ fn with_the_manifest_rules_the_report_is_sent_with_the_exact_payload() {
 #[test]
 fn without_any_one_rule_the_run_degrades_as_documented() {
     let rules = manifest_rules();
-    assert_eq!(rules.len(), 3);
+    assert_eq!(rules.len(), 4);
     for (index, removed) in rules.iter().enumerate() {
         let mut remaining = rules.clone();
         remaining.remove(index);
@@ -246,22 +282,38 @@ fn without_any_one_rule_the_run_degrades_as_documented() {
             ["deployments", "daemonsets"] => {
                 // Optional: reported with what depends on the workloads as
                 // `unknown` (not `none`: they were not read).
-                let unread = k3s_standard_payload(CLUSTER)
-                    .replace(r#""cniPlugin":"flannel""#, r#""cniPlugin":"unknown""#)
-                    .replace(
-                        r#""ingressController":"traefik""#,
-                        r#""ingressController":"unknown""#,
-                    );
+                let unread = with_unknown(
+                    k3s_standard_payload(CLUSTER),
+                    &[
+                        "cniPlugin",
+                        "ingressController",
+                        "ingressVersion",
+                        "gpuOperator",
+                        "gpuOperatorVersion",
+                        "rancherManaged",
+                        "rancherVersion",
+                    ],
+                );
                 assert_eq!(outcome.received, [unread]);
-                assert_eq!(warn.len(), 2, "{}", ran.stderr);
-                for (line, kind) in warn.iter().zip(["deployments", "daemonsets"]) {
+                let lists = [
+                    ("kube-system", "deployments"),
+                    ("kube-system", "daemonsets"),
+                    ("calico-system", "daemonsets"),
+                    ("tigera-operator", "deployments"),
+                    ("cattle-system", "deployments"),
+                    ("gpu-operator", "daemonsets"),
+                    ("kube-amd-gpu", "daemonsets"),
+                    ("inteldeviceplugins-system", "daemonsets"),
+                ];
+                assert_eq!(warn.len(), lists.len(), "{}", ran.stderr);
+                for (line, (namespace, kind)) in warn.iter().zip(lists) {
                     assert_forbidden(
                         line,
-                        &format!("Kubernetes API request failed: list {kind} in kube-system"),
+                        &format!("Kubernetes API request failed: list {kind} in {namespace}"),
                         &format!(
-                            "{kind}.apps is forbidden: User \"{USER}\" cannot list resource \"{kind}\" in API group \"apps\" in the namespace \"kube-system\""
+                            "{kind}.apps is forbidden: User \"{USER}\" cannot list resource \"{kind}\" in API group \"apps\" in the namespace \"{namespace}\""
                         ),
-                        &format!("; reporting kube-system {kind} as unread"),
+                        &format!("; reporting {namespace} {kind} as unread"),
                     );
                 }
                 let info = messages(ran, "INFO");
@@ -270,6 +322,28 @@ fn without_any_one_rule_the_run_degrades_as_documented() {
                     info[0].starts_with("report sent: status=200 "),
                     "{}",
                     info[0]
+                );
+                // In minimal mode the rule is not needed at all.
+                let outcome = run_with(effective(remaining));
+                assert_eq!(outcome.received, [k3s_payload(CLUSTER)]);
+                assert!(
+                    messages(&outcome.ran, "WARN").is_empty(),
+                    "{}",
+                    outcome.ran.stderr
+                );
+            }
+            ["services"] => {
+                // Optional: the IP stack is `unknown`, nothing else changes.
+                let unread = with_unknown(k3s_standard_payload(CLUSTER), &["ipStack"]);
+                assert_eq!(outcome.received, [unread]);
+                assert_eq!(warn.len(), 1, "{}", ran.stderr);
+                assert_forbidden(
+                    warn[0],
+                    "Kubernetes API request failed: get service kubernetes in default",
+                    &format!(
+                        "services \"kubernetes\" is forbidden: User \"{USER}\" cannot get resource \"services\" in API group \"\" in the namespace \"default\""
+                    ),
+                    "; reporting the IP stack as unknown",
                 );
                 // In minimal mode the rule is not needed at all.
                 let outcome = run_with(effective(remaining));
