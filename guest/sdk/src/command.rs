@@ -199,10 +199,13 @@ fn run<R: Reporter>(component: &str, args: &[String]) -> i32 {
 }
 
 /// Cluster facts in this release's JSON shape (serde of the 0.3.0 and
-/// 0.4.0 `cluster-facts`, alike), or one line saying what is wrong and what to do.
+/// 0.4.0 `cluster-facts`: a 0.3.0 file reads with every system namespace
+/// unread and the IP stack `unknown`, as the host reads it; see
+/// [`crate::facts::from_json`]), or one line saying what is wrong and what
+/// to do.
 fn read_facts(input: &[u8]) -> Result<ClusterFacts, String> {
     const CAPTURE: &str = "write it with `upgrade-responder facts` from this release or use tests/fixtures/facts/*.json";
-    serde_json::from_slice(input).map_err(|e| {
+    crate::facts::from_json(input).map_err(|e| {
         // Facts of contracts 0.1.0 and 0.2.0 hold one record per node under
         // `nodes`; 0.3.0 groups them under `node_groups`.
         let old_shape = serde_json::from_slice::<serde_json::Value>(input)
@@ -313,6 +316,16 @@ mod tests {
         let facts = crate::testing::cluster("k3s-ha");
         let json = serde_json::to_string(&facts).unwrap();
         assert_eq!(read_facts(json.as_bytes()).unwrap(), facts);
+        // A 0.3.0 file: no system namespace read, no IP stack, as the host
+        // reads it.
+        let mut v0_3: serde_json::Value = serde_json::to_value(&facts).unwrap();
+        for key in ["system_workloads", "unread_namespaces", "ip_stack"] {
+            v0_3.as_object_mut().unwrap().remove(key);
+        }
+        let read = read_facts(v0_3.to_string().as_bytes()).unwrap();
+        assert_eq!(read.unread_namespaces.len(), 6);
+        assert_eq!(read.ip_stack, crate::IpStack::Unknown);
+        assert_eq!(read.node_groups, facts.node_groups);
         let old = r#"{"server_version":{"git_version":"v1.31.6+k3s1","major":"1","minor":"31","platform":"linux/amd64"},"cluster_uuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","nodes":[],"kube_system_workloads":[]}"#;
         assert_eq!(
             read_facts(old.as_bytes()).unwrap_err(),

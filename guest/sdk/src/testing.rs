@@ -1,7 +1,8 @@
 //! For components' unit tests: the fixture clusters (`tests/fixtures/
-//! clusters`) as the 0.4.0 facts the host derives from them (`testdata/`,
-//! with every kind read), the facts a host hands a component that asked
-//! for fewer kinds, and a check of a component's `facts_needed`.
+//! clusters`) as the facts the host derives from them (`tests/fixtures/
+//! facts/`, exactly what `upgrade-responder facts` prints, every kind read),
+//! the facts a host hands a component that asked for fewer kinds, and a
+//! check of a component's `facts_needed`.
 
 pub use crate::facts::as_read_with;
 use crate::{ClusterFacts, FactKinds, FieldMode, Reporter, Settings};
@@ -15,20 +16,22 @@ pub const CLUSTERS: [&str; 5] = [
     "rke2-calico",
 ];
 
-/// A fixture cluster's facts, with every kind read.
+/// A fixture cluster's facts, read as the host and the command mode read a
+/// facts file ([`crate::facts::from_json`]).
 ///
 /// # Panics
 /// On a name outside [`CLUSTERS`] (a test's own mistake).
 pub fn cluster(name: &str) -> ClusterFacts {
     let json = match name {
-        "k3s-single" => include_str!("../testdata/k3s-single.json"),
-        "k3s-ha" => include_str!("../testdata/k3s-ha.json"),
-        "rke2-canal" => include_str!("../testdata/rke2-canal.json"),
-        "k3s-gpu" => include_str!("../testdata/k3s-gpu.json"),
-        "rke2-calico" => include_str!("../testdata/rke2-calico.json"),
+        "k3s-single" => include_str!("../../../tests/fixtures/facts/k3s-single.json"),
+        "k3s-ha" => include_str!("../../../tests/fixtures/facts/k3s-ha.json"),
+        "rke2-canal" => include_str!("../../../tests/fixtures/facts/rke2-canal.json"),
+        "k3s-gpu" => include_str!("../../../tests/fixtures/facts/k3s-gpu.json"),
+        "rke2-calico" => include_str!("../../../tests/fixtures/facts/rke2-calico.json"),
         other => panic!("no fixture cluster {other:?}; the clusters are {CLUSTERS:?}"),
     };
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("testdata/{name}.json: {e}"))
+    crate::facts::from_json(json.as_bytes())
+        .unwrap_or_else(|e| panic!("tests/fixtures/facts/{name}.json: {e}"))
 }
 
 /// Settings for a dry run in `mode`.

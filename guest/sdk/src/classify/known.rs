@@ -85,3 +85,33 @@ pub(super) const OS_IDS: &[&str] = &[
 pub(super) const ARCHITECTURES: &[&str] = &[
     "amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "loong64", "mips64le",
 ];
+
+/// The GPU operators we name, in priority order (when several run, the
+/// first listed is reported), each by the system namespace it runs its
+/// DaemonSets in: any workload there is the operator's. The names are the
+/// RKE2 security responder's.
+pub(super) const GPU_OPERATORS: &[(crate::SystemNamespace, &str)] = &[
+    (crate::SystemNamespace::GpuOperator, "nvidia-gpu-operator"),
+    (crate::SystemNamespace::KubeAmdGpu, "amd-gpu-operator"),
+    (
+        crate::SystemNamespace::InteldevicepluginsSystem,
+        "intel-device-plugins",
+    ),
+];
+
+/// The software words (the host's list) of the images whose version is a
+/// GPU operator's: its device plugin or driver, as the RKE2 security
+/// responder reports the device plugin's or driver's image tag.
+pub(super) const GPU_OPERATOR_VERSION_IMAGES: &[&str] = &[
+    "nvidia-device-plugin",
+    "nvidia-driver",
+    "amd-device-plugin",
+    "intel-gpu-plugin",
+];
+
+/// The software words of Rancher's images in cattle-system, by preference
+/// for its version: Rancher Manager itself (`rancher/rancher`), then the
+/// agent that connects a downstream cluster to one (`rancher/rancher-agent`,
+/// the `cattle-cluster-agent` Deployment). `rancher-webhook` runs beside
+/// either and tells neither.
+pub(super) const RANCHER_IMAGES: &[&str] = &["rancher", "rancher-agent"];

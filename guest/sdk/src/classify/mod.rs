@@ -8,12 +8,21 @@
 //! dots. A host word the lists do not name is sent as `other`.
 //!
 //! Node values weigh each node group by its count. Workload values found
-//! nowhere are `unknown`, never `none`, when a kind they depend on was not
-//! read: the CNI plugin and its version depend on the DaemonSets, the
-//! ingress controller on the Deployments and the DaemonSets.
+//! nowhere are `unknown`, never `none`, when a kind or a system namespace
+//! they depend on was not read: the CNI plugin and its version depend on
+//! the DaemonSets and on calico-system and tigera-operator (RKE2's
+//! calico), the ingress controller and its version on the Deployments and
+//! the DaemonSets, the GPU operator on gpu-operator, kube-amd-gpu and
+//! inteldeviceplugins-system, Rancher on cattle-system.
+//!
+//! Two bundles gather them for the `standard` field mode: [`Extended`]
+//! (the K3s design record's extended fields) and [`Family`] (what RKE2's
+//! security responder sends, in closed form), in that order.
 
 mod extended;
+mod family;
 mod known;
+mod namespaces;
 mod nodes;
 mod release;
 mod workloads;
@@ -22,9 +31,12 @@ mod workloads;
 mod test_facts;
 
 pub use extended::{CNI_PLUGIN_TAG, Extended, OS_TAG};
+pub use family::Family;
+pub use namespaces::{GpuOperator, Rancher, gpu_operator, ip_stack, rancher};
 pub use nodes::{
-    cluster_architectures, cluster_kernel, cluster_os, cluster_selinux, gpu_node_count, gpu_vendor,
-    kernel_major_minor, os_id,
+    RoleResources, cluster_architectures, cluster_kernel, cluster_operating_system, cluster_os,
+    cluster_selinux, gpu_node_count, gpu_vendor, kernel_major_minor, node_info_consistent, os_id,
+    role_resources,
 };
 pub use release::release_version;
-pub use workloads::{CniPlugin, cni_plugin, ingress_controller};
+pub use workloads::{CniPlugin, cni_plugin, ingress_controller, ingress_version};

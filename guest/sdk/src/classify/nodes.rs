@@ -1,10 +1,11 @@
-//! The cluster's OS, kernel, architectures, SELinux and GPUs, summarised
-//! across its nodes.
+//! The cluster's OS, kernel, architectures, SELinux, GPUs, operating
+//! system, node consistency and allocatable resources, summarised across
+//! its nodes.
 
 use std::collections::BTreeMap;
 
 use super::known::{ARCHITECTURES, OS_IDS};
-use crate::facts::count_nodes;
+use crate::facts::{count_nodes, is_server};
 use crate::words::{MIXED, NONE, OTHER, UNKNOWN};
 use crate::{ClusterFacts, GpuVendor, NodeFacts};
 
@@ -155,11 +156,102 @@ pub fn gpu_vendor(facts: &ClusterFacts) -> &'static str {
     }
 }
 
+/// The nodes' operating system (`status.nodeInfo.operatingSystem`):
+/// `linux`, `windows` or `other` (anything else the host names so) when
+/// every node that reports one runs the same, `mixed` when they differ,
+/// `unknown` without nodes or when no node reports one.
+pub fn cluster_operating_system(facts: &ClusterFacts) -> &'static str {
+    let mut systems: Vec<&'static str> = facts
+        .node_groups
+        .iter()
+        .map(|group| {
+            let system = group.facts.operating_system.trim();
+            if system.eq_ignore_ascii_case("linux") {
+                "linux"
+            } else if system.eq_ignore_ascii_case("windows") {
+                "windows"
+            } else if system.is_empty() || system.eq_ignore_ascii_case(UNKNOWN) {
+                UNKNOWN
+            } else {
+                OTHER
+            }
+        })
+        .filter(|system| *system != UNKNOWN)
+        .collect();
+    systems.sort_unstable();
+    systems.dedup();
+    match systems.as_slice() {
+        [] => UNKNOWN,
+        [one] => one,
+        _ => MIXED,
+    }
+}
+
+/// Whether every node runs the same system: `true` when all node groups
+/// have the same operating system, OS id, OS version, kernel version and
+/// architecture (the Go client's "node info consistent"), `false` when
+/// any of those differs, `unknown` without nodes. The groups' other facts
+/// (roles, sizes, GPUs) may differ.
+pub fn node_info_consistent(facts: &ClusterFacts) -> &'static str {
+    let mut infos = facts.node_groups.iter().map(|group| {
+        let node = &group.facts;
+        (
+            &node.operating_system,
+            &node.os_id,
+            &node.os_version,
+            &node.kernel_version,
+            &node.architecture,
+        )
+    });
+    let Some(first) = infos.next() else {
+        return UNKNOWN;
+    };
+    if infos.all(|info| info == first) {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// Allocatable CPU and memory, summed per role: servers (the
+/// `control-plane` or `master` role, as [`is_server`] says) and agents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoleResources {
+    /// Whole cores (each node's `status.allocatable.cpu`, rounded by the
+    /// host).
+    pub server_cpu_cores: u64,
+    pub agent_cpu_cores: u64,
+    /// Whole GiB (each node's `status.allocatable.memory`, rounded by the
+    /// host).
+    pub server_memory_gib: u64,
+    pub agent_memory_gib: u64,
+}
+
+/// The allocatable cores and GiB of the servers and of the agents: each
+/// node group's facts times its count, so one group of 5000 nodes and
+/// 5000 groups of one sum alike.
+pub fn role_resources(facts: &ClusterFacts) -> RoleResources {
+    let mut sums = RoleResources::default();
+    for group in &facts.node_groups {
+        let count = u64::from(group.count);
+        let cores = u64::from(group.facts.allocatable_cpu_cores) * count;
+        let gib = u64::from(group.facts.allocatable_memory_gib) * count;
+        let (cpu, memory) = if is_server(&group.facts) {
+            (&mut sums.server_cpu_cores, &mut sums.server_memory_gib)
+        } else {
+            (&mut sums.agent_cpu_cores, &mut sums.agent_memory_gib)
+        };
+        *cpu = cpu.saturating_add(cores);
+        *memory = memory.saturating_add(gib);
+    }
+    sums
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::GpuResource;
     use crate::classify::test_facts::{cluster, cluster_of, group, node};
+    use crate::{GpuResource, NodeRole};
 
     #[test]
     fn os_ids_are_sent_when_named_and_other_when_not() {
@@ -324,5 +416,133 @@ mod tests {
             group(gpu_node(&[]), 30),
         ]);
         assert_eq!(gpu_node_count(&grouped), 12, "a group counts its nodes");
+    }
+
+    fn on(system: &str) -> NodeFacts {
+        NodeFacts {
+            operating_system: system.to_string(),
+            ..node("ubuntu", "6.8", "amd64")
+        }
+    }
+
+    #[test]
+    fn the_operating_system_is_one_word_or_mixed() {
+        let with = |systems: &[&str]| cluster(systems.iter().map(|s| on(s)).collect());
+        assert_eq!(
+            cluster_operating_system(&with(&["linux", "linux"])),
+            "linux"
+        );
+        assert_eq!(cluster_operating_system(&with(&["windows"])), "windows");
+        assert_eq!(cluster_operating_system(&with(&["Linux"])), "linux");
+        assert_eq!(
+            cluster_operating_system(&with(&["linux", "windows"])),
+            "mixed"
+        );
+        // The host's `other` (a system outside its set), and text it would
+        // never hand over, are `other`: never the text.
+        assert_eq!(cluster_operating_system(&with(&["other"])), "other");
+        assert_eq!(cluster_operating_system(&with(&["acme-os"])), "other");
+        assert_eq!(
+            cluster_operating_system(&with(&["other", "linux"])),
+            "mixed"
+        );
+        // A node that does not say is left out.
+        assert_eq!(
+            cluster_operating_system(&with(&["unknown", "linux"])),
+            "linux"
+        );
+        assert_eq!(cluster_operating_system(&with(&["unknown"])), "unknown");
+        assert_eq!(cluster_operating_system(&with(&[])), "unknown");
+    }
+
+    #[test]
+    fn node_info_is_consistent_when_every_group_runs_the_same_system() {
+        let server = NodeFacts {
+            roles: vec![NodeRole::ControlPlane],
+            allocatable_cpu_cores: 8,
+            ..node("ubuntu", "6.8", "amd64")
+        };
+        let gpu_agent = NodeFacts {
+            gpus: vec![GpuResource {
+                vendor: GpuVendor::Nvidia,
+                count: 4,
+            }],
+            selinux: Some(true),
+            ..node("ubuntu", "6.8", "amd64")
+        };
+        // Roles, sizes, GPUs and SELinux may differ.
+        let same = cluster_of(vec![group(server.clone(), 3), group(gpu_agent.clone(), 5)]);
+        assert_eq!(node_info_consistent(&same), "true");
+        assert_eq!(
+            node_info_consistent(&cluster_of(vec![group(server.clone(), 5000)])),
+            "true"
+        );
+        let differ: [fn(&mut NodeFacts); 5] = [
+            |n| n.operating_system = "windows".into(),
+            |n| n.os_id = "debian".into(),
+            |n| n.os_version = "24.04".into(),
+            |n| n.kernel_version = "6.11".into(),
+            |n| n.architecture = "arm64".into(),
+        ];
+        for change in differ {
+            let mut other = gpu_agent.clone();
+            change(&mut other);
+            let facts = cluster_of(vec![group(server.clone(), 3), group(other, 1)]);
+            assert_eq!(node_info_consistent(&facts), "false", "{facts:?}");
+        }
+        assert_eq!(node_info_consistent(&cluster(Vec::new())), "unknown");
+    }
+
+    #[test]
+    fn cores_and_gib_are_summed_per_role_over_groups_times_counts() {
+        let server = NodeFacts {
+            roles: vec![NodeRole::ControlPlane, NodeRole::Etcd],
+            allocatable_cpu_cores: 8,
+            allocatable_memory_gib: 31,
+            ..node("ubuntu", "6.8", "amd64")
+        };
+        let old_server = NodeFacts {
+            roles: vec![NodeRole::Master],
+            allocatable_cpu_cores: 2,
+            allocatable_memory_gib: 3,
+            ..node("ubuntu", "6.8", "amd64")
+        };
+        let agent = NodeFacts {
+            roles: vec![NodeRole::Worker, NodeRole::Other],
+            allocatable_cpu_cores: 16,
+            allocatable_memory_gib: 63,
+            ..node("debian", "6.1", "amd64")
+        };
+        let grouped = cluster_of(vec![
+            group(server.clone(), 3),
+            group(old_server.clone(), 1),
+            group(agent.clone(), 2000),
+        ]);
+        let mut one_by_one = vec![server; 3];
+        one_by_one.push(old_server);
+        one_by_one.extend(vec![agent; 2000]);
+        let expected = RoleResources {
+            server_cpu_cores: 3 * 8 + 2,
+            agent_cpu_cores: 2000 * 16,
+            server_memory_gib: 3 * 31 + 3,
+            agent_memory_gib: 2000 * 63,
+        };
+        assert_eq!(role_resources(&grouped), expected);
+        assert_eq!(role_resources(&cluster(one_by_one)), expected);
+        assert_eq!(
+            role_resources(&cluster(Vec::new())),
+            RoleResources::default()
+        );
+        // The largest sizes the contract carries do not overflow.
+        let huge = NodeFacts {
+            allocatable_cpu_cores: u32::MAX,
+            allocatable_memory_gib: u32::MAX,
+            ..node("", "", "amd64")
+        };
+        let sums = role_resources(&cluster_of(vec![group(huge, u32::MAX)]));
+        assert_eq!(
+            sums.agent_cpu_cores,
+            u64::from(u32::MAX) * u64::from(u32::MAX)
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! Facts for the classify tests.
 
 use crate::{
-    ClusterFacts, NodeFacts, NodeGroup, ServerVersion, Workload, WorkloadImage, WorkloadKind,
+    ClusterFacts, NodeFacts, NodeGroup, ServerVersion, SystemNamespace, SystemWorkload, Workload,
+    WorkloadImage, WorkloadKind,
 };
 
 /// A DaemonSet running `software` with `images` as (software, version).
@@ -80,4 +81,31 @@ pub(super) fn running(workloads: Vec<Workload>) -> ClusterFacts {
         kube_system_workloads: workloads,
         ..cluster(Vec::new())
     }
+}
+
+/// A cluster without nodes whose system namespaces run these workloads
+/// (every namespace and kind read).
+pub(super) fn in_namespaces(workloads: Vec<(SystemNamespace, Workload)>) -> ClusterFacts {
+    ClusterFacts {
+        system_workloads: workloads
+            .into_iter()
+            .map(|(namespace, workload)| SystemWorkload {
+                namespace,
+                workload,
+            })
+            .collect(),
+        ..cluster(Vec::new())
+    }
+}
+
+/// The same facts with `namespaces` unread, as the host hands them.
+pub(super) fn unread_namespaces(
+    mut facts: ClusterFacts,
+    namespaces: &[SystemNamespace],
+) -> ClusterFacts {
+    facts
+        .system_workloads
+        .retain(|system| !namespaces.contains(&system.namespace));
+    facts.unread_namespaces = namespaces.to_vec();
+    facts
 }

@@ -1,11 +1,13 @@
-//! Which CNI plugin and ingress controller a cluster runs, from the
-//! software names the host gives its kube-system workloads and their images.
+//! Which CNI plugin and ingress controller a cluster runs, and their
+//! versions, from the software names the host gives its kube-system
+//! workloads (and, for RKE2's calico, the calico-system and
+//! tigera-operator ones) and their images.
 
 use super::known::{CNI_HINTS, CNI_PLUGINS, CNI_VERSION_IMAGE, INGRESS_CONTROLLERS, INGRESS_HINTS};
 use super::release::release_version;
-use crate::facts::workloads_read;
+use crate::facts::{namespace_read, system_workloads, workloads_read};
 use crate::words::{NONE, OTHER, UNKNOWN};
-use crate::{ClusterFacts, Workload, WorkloadKind};
+use crate::{ClusterFacts, SystemNamespace, Workload, WorkloadKind};
 
 /// The CNI plugin of a cluster and its version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,19 +81,56 @@ fn cni_in(workloads: &[Workload]) -> Option<CniPlugin> {
         .then(|| CniPlugin::embedded(OTHER))
 }
 
-/// The cluster's CNI plugin: the one its kube-system workloads show; when
-/// none does, `without_workload` (what the distribution runs then: K3s its
-/// embedded flannel) if the DaemonSets were read, else `unknown` (a CNI
-/// plugin runs as a DaemonSet, which the host could not or was not asked
-/// to read).
-pub fn cni_plugin(facts: &ClusterFacts, without_workload: CniPlugin) -> CniPlugin {
-    cni_in(&facts.kube_system_workloads).unwrap_or_else(|| {
-        if workloads_read(facts, WorkloadKind::DaemonSet) {
-            without_workload
-        } else {
-            CniPlugin::embedded(UNKNOWN)
-        }
+/// Calico as RKE2 runs it (its `calico` CNI option) and as the Tigera
+/// operator installs it anywhere: the operator's Deployment in
+/// tigera-operator, calico-node as a DaemonSet in calico-system. The
+/// version is calico-node's: the first image of software `calico` in
+/// calico-system (the operator's own image carries the operator's release,
+/// not calico's). A workload there whose software is not `calico` (an
+/// `other` the host could not name) shows nothing.
+fn calico_in_system_namespaces(facts: &ClusterFacts) -> Option<CniPlugin> {
+    let calico = "calico";
+    let found = [
+        SystemNamespace::CalicoSystem,
+        SystemNamespace::TigeraOperator,
+    ]
+    .into_iter()
+    .flat_map(|namespace| system_workloads(facts, namespace))
+    .any(|workload| is_named(workload, calico));
+    if !found {
+        return None;
+    }
+    let version = system_workloads(facts, SystemNamespace::CalicoSystem)
+        .flat_map(|workload| workload.images.iter())
+        .find(|image| image.software.eq_ignore_ascii_case(calico))
+        .and_then(|image| release_version(&image.version))
+        .unwrap_or_else(|| UNKNOWN.to_string());
+    Some(CniPlugin {
+        name: calico,
+        version,
     })
+}
+
+/// The cluster's CNI plugin: the one its kube-system workloads show; else
+/// calico when the Tigera operator runs it (calico-system, tigera-operator:
+/// where RKE2 runs its `calico`); when none does, `without_workload` (what
+/// the distribution runs then: K3s its embedded flannel) if the DaemonSets
+/// and both calico namespaces were read, else `unknown` (a CNI plugin runs
+/// as a DaemonSet, and calico in those namespaces, which the host could
+/// not or was not asked to read).
+pub fn cni_plugin(facts: &ClusterFacts, without_workload: CniPlugin) -> CniPlugin {
+    cni_in(&facts.kube_system_workloads)
+        .or_else(|| calico_in_system_namespaces(facts))
+        .unwrap_or_else(|| {
+            let all_read = workloads_read(facts, WorkloadKind::DaemonSet)
+                && namespace_read(facts, SystemNamespace::CalicoSystem)
+                && namespace_read(facts, SystemNamespace::TigeraOperator);
+            if all_read {
+                without_workload
+            } else {
+                CniPlugin::embedded(UNKNOWN)
+            }
+        })
 }
 
 /// The ingress controller the kube-system workloads show, if any.
@@ -122,10 +161,35 @@ pub fn ingress_controller(facts: &ClusterFacts) -> &'static str {
     ingress_in(&facts.kube_system_workloads).unwrap_or(nothing_found)
 }
 
+/// The release of the ingress controller [`ingress_controller`] names: the
+/// version of the first kube-system image whose software is that
+/// controller, by the rule of the CNI plugin's version
+/// ([`release_version`]: `v1.12.0-hardened1` is `v1.12.0`); `none` when
+/// the controller is `none`; `unknown` when it is `other` or `unknown`, or
+/// no image of its software carries a release.
+pub fn ingress_version(facts: &ClusterFacts) -> String {
+    let controller = ingress_controller(facts);
+    if controller == NONE {
+        return NONE.to_string();
+    }
+    if controller == OTHER || controller == UNKNOWN {
+        return UNKNOWN.to_string();
+    }
+    facts
+        .kube_system_workloads
+        .iter()
+        .flat_map(|workload| workload.images.iter())
+        .find(|image| image.software.eq_ignore_ascii_case(controller))
+        .and_then(|image| release_version(&image.version))
+        .unwrap_or_else(|| UNKNOWN.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::test_facts::{deployment, running, workload};
+    use crate::classify::test_facts::{
+        deployment, in_namespaces, running, unread_namespaces, workload,
+    };
 
     fn cni(workloads: Vec<Workload>) -> (&'static str, String) {
         let plugin = cni_plugin(&running(workloads), CniPlugin::embedded("flannel"));
@@ -316,5 +380,196 @@ mod tests {
                 "{kinds:?}"
             );
         }
+    }
+
+    /// RKE2's `calico`: the Tigera operator in tigera-operator, calico-node
+    /// in calico-system (and csi-node-driver, whose image the host also
+    /// names `calico`).
+    fn rke2_calico() -> ClusterFacts {
+        ClusterFacts {
+            kube_system_workloads: vec![
+                deployment("coredns", &[("coredns", "v1.12.0")]),
+                workload("ingress-nginx", &[("ingress-nginx", "v1.12.0-hardened1")]),
+            ],
+            ..in_namespaces(vec![
+                (
+                    SystemNamespace::CalicoSystem,
+                    workload("calico", &[("calico", "v3.29.2")]),
+                ),
+                (
+                    SystemNamespace::CalicoSystem,
+                    workload("other", &[("calico", "v3.29.2")]),
+                ),
+                (
+                    SystemNamespace::TigeraOperator,
+                    deployment("calico", &[("calico", "v1.36.5")]),
+                ),
+            ])
+        }
+    }
+
+    #[test]
+    fn calico_under_the_tigera_operator_is_found_in_its_namespaces() {
+        let unknown = || CniPlugin::embedded("unknown");
+        assert_eq!(
+            cni_plugin(&rke2_calico(), unknown()),
+            CniPlugin {
+                name: "calico",
+                version: "v3.29.2".into()
+            },
+            "calico-node's release, not the operator's"
+        );
+        // The operator alone (calico-system not read, or not yet running).
+        let operator_only = ClusterFacts {
+            system_workloads: rke2_calico()
+                .system_workloads
+                .into_iter()
+                .filter(|s| s.namespace == SystemNamespace::TigeraOperator)
+                .collect(),
+            ..rke2_calico()
+        };
+        assert_eq!(
+            cni_plugin(&operator_only, unknown()),
+            CniPlugin::embedded("calico")
+        );
+        let without_calico_system =
+            unread_namespaces(rke2_calico(), &[SystemNamespace::CalicoSystem]);
+        assert_eq!(
+            cni_plugin(&without_calico_system, unknown()),
+            CniPlugin::embedded("calico")
+        );
+        // kube-system first: canal's DaemonSet wins over a calico-system.
+        let canal = ClusterFacts {
+            kube_system_workloads: vec![workload(
+                "canal",
+                &[("calico", "v3.29.1"), ("flannel", "v0.26.3")],
+            )],
+            ..rke2_calico()
+        };
+        assert_eq!(
+            cni_plugin(&canal, unknown()),
+            CniPlugin {
+                name: "canal",
+                version: "v3.29.1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn other_words_in_the_calico_namespaces_name_no_plugin() {
+        let hostile = in_namespaces(vec![
+            (
+                SystemNamespace::CalicoSystem,
+                workload("other", &[("other", "v3.29.2")]),
+            ),
+            (
+                SystemNamespace::TigeraOperator,
+                deployment("other", &[("other", "v1.36.5")]),
+            ),
+        ]);
+        assert_eq!(
+            cni_plugin(&hostile, CniPlugin::embedded("flannel")),
+            CniPlugin::embedded("flannel"),
+            "read, and nothing calico: the component's call"
+        );
+        // A digest-only calico-node image: calico, version unknown.
+        let digest = in_namespaces(vec![(
+            SystemNamespace::CalicoSystem,
+            workload("calico", &[("calico", "unknown")]),
+        )]);
+        assert_eq!(
+            cni_plugin(&digest, CniPlugin::embedded("flannel")),
+            CniPlugin::embedded("calico")
+        );
+    }
+
+    #[test]
+    fn a_cni_found_nowhere_is_unknown_when_a_calico_namespace_was_not_read() {
+        let stock_k3s = running(vec![
+            deployment("traefik", &[("traefik", "3.3.2")]),
+            workload("servicelb", &[("servicelb", "v0.4.9")]),
+        ]);
+        let embedded = || CniPlugin::embedded("flannel");
+        assert_eq!(cni_plugin(&stock_k3s, embedded()), embedded());
+        for namespaces in [
+            &[SystemNamespace::CalicoSystem][..],
+            &[SystemNamespace::TigeraOperator],
+            &[
+                SystemNamespace::CalicoSystem,
+                SystemNamespace::TigeraOperator,
+            ],
+        ] {
+            assert_eq!(
+                cni_plugin(
+                    &unread_namespaces(stock_k3s.clone(), namespaces),
+                    embedded()
+                ),
+                CniPlugin::embedded("unknown"),
+                "{namespaces:?}: never the embedded plugin, never none"
+            );
+        }
+        // The other namespaces tell nothing of the CNI plugin.
+        let others = unread_namespaces(
+            stock_k3s,
+            &[
+                SystemNamespace::CattleSystem,
+                SystemNamespace::GpuOperator,
+                SystemNamespace::KubeAmdGpu,
+                SystemNamespace::InteldevicepluginsSystem,
+            ],
+        );
+        assert_eq!(cni_plugin(&others, embedded()), embedded());
+    }
+
+    #[test]
+    fn the_ingress_version_is_its_controllers_image_release() {
+        let one = |software: &str, image: &str, version: &str| {
+            running(vec![deployment(software, &[(image, version)])])
+        };
+        let cases = [
+            (one("traefik", "traefik", "3.3.2"), "traefik", "v3.3.2"),
+            (
+                one("ingress-nginx", "ingress-nginx", "v1.12.0-hardened1"),
+                "ingress-nginx",
+                "v1.12.0",
+            ),
+            (
+                one("other", "ingress-nginx", "v1.11.5"),
+                "ingress-nginx",
+                "v1.11.5",
+            ),
+            // Known by its workload only: no image of its software.
+            (one("traefik", "other", "3.3.2"), "traefik", "unknown"),
+            // A digest-only reference, a tag without numbers.
+            (one("traefik", "traefik", "unknown"), "traefik", "unknown"),
+            (one("traefik", "traefik", "latest"), "traefik", "unknown"),
+            // A controller we do not name: no version either.
+            (
+                one("acme-ingress", "acme-ingress", "2.3.1"),
+                "other",
+                "unknown",
+            ),
+            (one("other", "other", "2.3.1"), "none", "none"),
+            (running(Vec::new()), "none", "none"),
+        ];
+        for (facts, controller, version) in cases {
+            assert_eq!(
+                (ingress_controller(&facts), ingress_version(&facts).as_str()),
+                (controller, version),
+                "{:?}",
+                facts.kube_system_workloads
+            );
+        }
+        // The version of the controller named, not of another one.
+        let two = running(vec![
+            workload("ingress-nginx", &[("ingress-nginx", "v1.12.0")]),
+            deployment("traefik", &[("traefik", "3.3.2")]),
+        ]);
+        assert_eq!(ingress_version(&two), "v3.3.2");
+        let unread = unread(
+            running(vec![deployment("coredns", &[("coredns", "v1.12.0")])]),
+            &[WorkloadKind::DaemonSet],
+        );
+        assert_eq!(ingress_version(&unread), "unknown", "never none");
     }
 }
