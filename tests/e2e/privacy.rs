@@ -143,7 +143,6 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
                     for variable in container["env"].as_array().into_iter().flatten() {
                         if let Some(value) = variable["value"].as_str() {
                             add(value);
-                            whole.push(value.to_string());
                         }
                     }
                     let image = container["image"].as_str().unwrap();
