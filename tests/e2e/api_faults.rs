@@ -108,6 +108,26 @@ fn all_rules_but(without: &str) -> Vec<Rule> {
             .filter(|(name, _)| *name != without)
             .map(|(_, rule)| rule),
     );
+    // The system namespaces and the kubernetes Service, granted one by
+    // one (as RoleBindings would): these faults are about kube-system's.
+    for namespace in [
+        "calico-system",
+        "tigera-operator",
+        "cattle-system",
+        "gpu-operator",
+        "kube-amd-gpu",
+        "inteldeviceplugins-system",
+    ] {
+        rules.push(Rule::namespaced(
+            namespace,
+            &["apps"],
+            &["deployments", "daemonsets"],
+            &["list"],
+        ));
+    }
+    rules.push(
+        Rule::namespaced("default", &[""], &["services"], &["get"]).with_names(&["kubernetes"]),
+    );
     rules
 }
 

@@ -152,6 +152,18 @@ fn assert_values_come_from_the_vocabulary(cluster: &str, body: &str) {
         "ingress-nginx",
         "nvidia",
         "amd",
+        "calico",
+        // The family bundle's words (README, "Fields and modes").
+        "standard",
+        "linux",
+        "true",
+        "false",
+        "nvidia-gpu-operator",
+        "amd-gpu-operator",
+        "intel-device-plugins",
+        "ipv4-only",
+        "ipv6-only",
+        "dual-stack",
     ];
     let json: serde_json::Value = serde_json::from_str(body).unwrap();
     for (key, value) in json["extraTagInfo"].as_object().unwrap() {
@@ -160,9 +172,8 @@ fn assert_values_come_from_the_vocabulary(cluster: &str, body: &str) {
             value.starts_with('v') || value.chars().all(|c| c.is_ascii_digit() || c == '.');
         let fine = match key.as_str() {
             "clusteruuid" => value.len() == 36,
-            "kubernetesVersion" | "kernelVersion" | "cniPluginVersion" => {
-                versionlike || value == "unknown"
-            }
+            "kubernetesVersion" | "kernelVersion" | "cniPluginVersion" | "ingressVersion"
+            | "gpuOperatorVersion" | "rancherVersion" => versionlike || value == "unknown",
             _ => allowed.contains(&value),
         };
         assert!(

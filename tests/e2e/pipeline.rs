@@ -172,8 +172,15 @@ fn only_the_facts_the_component_needs_are_read() {
                 "/api/v1/nodes",
                 "/apis/apps/v1/namespaces/kube-system/deployments",
                 "/apis/apps/v1/namespaces/kube-system/daemonsets",
+                "/apis/apps/v1/namespaces/calico-system/daemonsets",
+                "/apis/apps/v1/namespaces/tigera-operator/deployments",
+                "/apis/apps/v1/namespaces/cattle-system/deployments",
+                "/apis/apps/v1/namespaces/gpu-operator/daemonsets",
+                "/apis/apps/v1/namespaces/kube-amd-gpu/daemonsets",
+                "/apis/apps/v1/namespaces/inteldeviceplugins-system/daemonsets",
+                "/api/v1/namespaces/default/services/kubernetes",
             ],
-            "facts needed: standard: reads version, kube-system UID, nodes, kube-system deployments, kube-system daemonsets",
+            "facts needed: standard: reads version, kube-system UID, nodes, kube-system deployments, kube-system daemonsets, calico-system daemonsets, tigera-operator deployments, cattle-system deployments, gpu-operator, kube-amd-gpu, inteldeviceplugins-system daemonsets, the kubernetes service",
         ),
     ];
     for (mode, paths, line) in expected {

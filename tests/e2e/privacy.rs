@@ -131,7 +131,12 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
     for file in workload_files(cluster) {
         for workload in read(cluster, &file)["items"].as_array().unwrap() {
             let pod = &workload["spec"]["template"]["spec"];
-            if let Some(annotations) = workload["metadata"]["annotations"].as_object() {
+            // What the system namespaces' workloads carry beyond
+            // kube-system's usual ones: annotations and env values.
+            let system = file.starts_with("namespaces/");
+            if let Some(annotations) = workload["metadata"]["annotations"].as_object()
+                && system
+            {
                 for value in annotations.values() {
                     add(value.as_str().unwrap_or_default());
                 }
@@ -140,7 +145,8 @@ fn identifying(cluster: &str) -> BTreeSet<String> {
                 for container in pod[list].as_array().into_iter().flatten() {
                     // The env of a workload (the Rancher agent's server URL
                     // and installation UUID) is never read.
-                    for variable in container["env"].as_array().into_iter().flatten() {
+                    let env = container["env"].as_array().filter(|_| system);
+                    for variable in env.into_iter().flatten() {
                         if let Some(value) = variable["value"].as_str() {
                             add(value);
                         }

@@ -210,7 +210,7 @@ fn facts_read(engine: &wasmtime::Engine, checked: &Checked) -> Result<Vec<String
     let older =
         (checked.shape.contract != crate::sandbox::contract::Contract::Current).then(|| {
             format!(
-                " (contract {} declares none: every kind)",
+                " (contract {} declares none: every kind it knew)",
                 checked.shape.contract.version()
             )
         });
