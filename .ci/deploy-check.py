@@ -31,6 +31,7 @@ import yaml
 
 try:
     import helm_python as helm
+    from helm_python import _native as helm_native
 except ImportError:  # the wheel is x86-64/arm64 Linux, macOS, Windows only
     helm = None
 
@@ -65,9 +66,20 @@ def objects(text):
     )
 
 
-def render(values=None):
+def render(values=None, kube_version=None):
+    """The chart rendered offline, as `helm template` does; kube_version
+    (e.g. "v1.24.0") is `--kube-version`, what `.Capabilities.KubeVersion`
+    answers (unset: the SDK's default, a current release)."""
     chart = helm.Chart.load(str(CHART))
-    out = chart.render(values, name="upgrade-responder", namespace="kube-system", is_install=True)
+    if kube_version is None:
+        out = chart.render(values, name="upgrade-responder", namespace="kube-system", is_install=True)
+    else:
+        # Chart.render has no parameter for it; the SDK's render takes the
+        # option as lint does (a check below proves it is honoured: the
+        # image-volume gate must refuse an old version).
+        opts = {"name": "upgrade-responder", "namespace": "kube-system", "is_install": True, "kube_version": kube_version}
+        out = json.loads(helm_native.call_string(
+            "helm_render", chart._raw(), None if values is None else json.dumps(values), json.dumps(opts)))
     return "\n---\n".join(v for _, v in sorted(out.items()) if v.strip())
 
 
@@ -182,10 +194,117 @@ def main():
     except Exception as e:  # HelmRenderError
         check("needs component.image.reference" in str(e), "component.source=image without a reference is refused")
 
+    component_checks(out)
+
     schema_checks()
 
     print(f"{len(failures)} failed" if failures else "chart checks passed")
     return 1 if failures else 0
+
+
+# The chart's one-line refusals of an image volume where the API server
+# would drop it (templates/cronjob.yaml): the image volume source is in the
+# API from Kubernetes 1.31, its feature gate ImageVolume alpha in 1.31-1.32,
+# beta off by default in 1.33-1.34, beta on by default from 1.35 (GA 1.36).
+TOO_OLD = ("component.source=image needs Kubernetes 1.31 or later: the API server of Kubernetes {} drops image "
+           "volumes; use component.distroImage (the host image with the component built in: deploy/image/build.sh distro)")
+GATE_OFF = ("component.source=image on Kubernetes {} needs the ImageVolume feature gate (off by default before 1.35): "
+            "turn it on and set component.image.featureGateEnabled=true, or use component.distroImage (the host image "
+            "with the component built in: deploy/image/build.sh distro)")
+
+
+def refused_with(values, kube_version, message, what):
+    """Rendering fails with exactly message as `fail`'s text (Helm puts
+    `execution error at (template:line:col): ` before it)."""
+    try:
+        render(values, kube_version)
+        check(False, f"{what}: refused")
+        return
+    except Exception as e:  # HelmRenderError
+        text = str(e).strip()
+    last = text.splitlines()[-1] if text else ""
+    ok = last.endswith(": " + message) and "\n" not in message
+    check(ok, f"{what}: refused with the one-line message")
+    print("      " + (last if ok else f"got {text!r}; want {message!r}")[:400])
+
+
+def component_checks(out):
+    """component.builtin, component.distroImage and the image volume's
+    version gate, rendered."""
+    print("--- component selection (component.builtin, component.distroImage, image volumes by Kubernetes version)")
+    distro = "registry.example.com/acme/upgrade-responder-rke2:v0.1.0"
+    variants = {
+        "chart-component-distro.yaml": ({"component": {"distroImage": distro},
+                                         "global": {"systemDefaultRegistry": "mirror.example.com:5000"},
+                                         "image": {"pullPolicy": "Always"}}, None),
+        "chart-component-builtin-k3s.yaml": ({"component": {"builtin": "k3s"}}, None),
+        "chart-component-builtin-rke2.yaml": ({"component": {"builtin": "rke2"}}, None),
+    }
+    rendered = {}
+    for name, (values, kube) in variants.items():
+        text = render(values, kube)
+        (out / name).write_text(text)
+        rendered[name] = objects(text)
+
+    spec = pod(rendered["chart-component-distro.yaml"])
+    container = spec["containers"][0]
+    check(container["image"] == distro and container["imagePullPolicy"] == "Always",
+          "component.distroImage is the job's image, as written (no registry prefix), pulled by image.pullPolicy")
+    check([v["name"] for v in spec["volumes"]] == ["defaults", "overrides"]
+          and [m["name"] for m in container["volumeMounts"]] == ["defaults", "overrides"],
+          "component.distroImage: no component volume, no component mount")
+    check(not any(e["name"].startswith("UPGRADE_RESPONDER_COMPONENT") for e in container["env"]),
+          "component.distroImage: no UPGRADE_RESPONDER_COMPONENT(_SHA256) env (the image's ENV selects and pins)")
+    default_spec = pod(objects(render()))
+    check(not any(e["name"].startswith("UPGRADE_RESPONDER_COMPONENT") for e in default_spec["containers"][0]["env"]),
+          "component.builtin=auto (default): no UPGRADE_RESPONDER_COMPONENT (the host picks by /version)")
+    for which in ["k3s", "rke2"]:
+        spec = pod(rendered[f"chart-component-builtin-{which}.yaml"])
+        container = spec["containers"][0]
+        env = [e for e in container["env"] if e["name"].startswith("UPGRADE_RESPONDER_COMPONENT")]
+        check(env == [{"name": "UPGRADE_RESPONDER_COMPONENT", "value": f"builtin:{which}"}]
+              and container["image"] == "rancher/k3s-upgrade-responder:v0.1.0"
+              and [v["name"] for v in spec["volumes"]] == ["defaults", "overrides"],
+              f"component.builtin={which}: UPGRADE_RESPONDER_COMPONENT=builtin:{which}, the shipped image, no volume")
+
+    # Image volumes: refused where the API server would drop them.
+    image = {"component": {"source": "image", "image": {"reference": "registry.example.com/rke2-reporter:v1"},
+                           "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}
+    acked = {"component": {**image["component"], "image": {**image["component"]["image"], "featureGateEnabled": True}}}
+    for kube in ["v1.24.0", "v1.30.6+rke2r1"]:
+        refused_with(image, kube, TOO_OLD.format(kube), f"component.source=image on {kube}")
+        refused_with(acked, kube, TOO_OLD.format(kube), f"component.source=image on {kube}, even with featureGateEnabled")
+    for kube in ["v1.31.0", "v1.33.5+k3s1", "v1.34.2"]:
+        refused_with(image, kube, GATE_OFF.format(kube), f"component.source=image on {kube} without featureGateEnabled")
+    for values, kube, what in [(acked, "v1.31.0", "with featureGateEnabled"), (acked, "v1.34.2", "with featureGateEnabled"),
+                               (image, "v1.35.0", "(gate on by default)"), (image, "v1.36.1+rke2r1", "(GA)"),
+                               (image, None, "(helm template without --kube-version)")]:
+        try:
+            spec = pod(objects(render(values, kube)))
+            ok = {"name": "component", "image": {"reference": "registry.example.com/rke2-reporter:v1",
+                                                  "pullPolicy": "IfNotPresent"}} in spec["volumes"]
+        except Exception as e:  # HelmRenderError
+            print("      " + str(e).strip().splitlines()[-1][:300])
+            ok = False
+        check(ok, f"component.source=image renders its image volume on {kube or 'the SDK default version'} {what}")
+
+    # Two ways to pick a component at once: refused, naming both.
+    for values, message in [
+        ({"component": {"distroImage": distro, "source": "configMap"}},
+         "component.distroImage brings its own component, component.source=configMap another: set one of them"),
+        ({"component": {"distroImage": distro, "builtin": "rke2"}},
+         "component.distroImage selects its own component (the image's ENV): leave component.builtin auto, not rke2"),
+        ({"component": {"distroImage": distro, "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
+         "component.distroImage pins its own component (the image's ENV): leave component.sha256 empty"),
+        ({"component": {"builtin": "k3s", "source": "configMap"}},
+         "component.builtin=k3s picks a built-in component, component.source=configMap another: set one of them"),
+    ]:
+        refused_with(values, None, message, f"{values['component']}")
+    refused_on_render({"component": {"builtin": "rke3"}}, ["/component/builtin"], "component.builtin: rke3")
+    refused_on_render({"component": {"distroImage": "Registry.example.com/UPPER:v1"}}, ["/component/distroImage"],
+                      "component.distroImage: not an image reference")
+    refused_on_render({"component": {"image": {"featureGateEnabled": "yes"}}}, ["/component/image/featureGateEnabled"],
+                      'component.image.featureGateEnabled: "yes" (a string)')
 
 
 def rust_str(text):

@@ -8,6 +8,12 @@
 #   deploy/image/build.sh                          the host image
 #   deploy/image/build.sh component FILE.wasm NAME  a component image (FROM scratch, the
 #                                                   component precompiled for the host)
+#   deploy/image/build.sh distro FILE.wasm NAME     a distribution image: FROM the host image
+#                                                   (its OCI layout in out/, so build it first),
+#                                                   plus the component precompiled for it at
+#                                                   /components/NAME.cwasm, selected and pinned
+#                                                   by ENV (UPGRADE_RESPONDER_COMPONENT and
+#                                                   UPGRADE_RESPONDER_COMPONENT_SHA256)
 #
 # Every tool that can reach the image's bytes is pinned in
 # deploy/image/pins.env and checked before anything is built: the Debian 12
@@ -23,9 +29,16 @@
 # upgrade-responder.provenance.json (source commit, toolchain, wasmtime,
 # digests of binary, SBOM and image).
 # Settings: IMAGE_REPO (default docker.io/rancher/k3s-upgrade-responder; a
-# component image is named <IMAGE_REPO or ...-component>-<NAME>), IMAGE_TAG
-# (default v<workspace version>). The host image is smoke-tested: its binary
-# runs `config` in the image, as uid 65532.
+# component image is named <IMAGE_REPO or ...-component>-<NAME>, a
+# distribution image <IMAGE_REPO>-<NAME>), IMAGE_TAG (default v<workspace
+# version>; a distribution image is built FROM the host image of the same
+# tag). The host image is smoke-tested: its binary runs `config` in the
+# image, as uid 65532. A distribution image too, as uid 65532: `config`
+# shows the ENV's component and pin, a dry run on a facts file
+# (IMAGE_SMOKE_FACTS, default tests/fixtures/facts/k3s-ha.json) must print
+# the payload this checkout's host prints from the .wasm, and the same run
+# with another pin must be refused (exit 3). Outputs of a distribution
+# image: upgrade-responder-<NAME>.{oci,tar,digest}.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -195,8 +208,45 @@ component)
     containerfile=$root/deploy/image/Containerfile.component
     image=${IMAGE_REPO:-docker.io/rancher/k3s-upgrade-responder-component}-$name:$tag
     ;;
+distro)
+    check_debian_pins buildah
+    need buildah "apt-get install buildah"
+    wasm=${2:?usage: build.sh distro FILE.wasm NAME}
+    component_name=${3:?usage: build.sh distro FILE.wasm NAME}
+    [[ $component_name =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]] || {
+        echo "build.sh: NAME must be lowercase letters, digits, . and - (it names the file and the image): $component_name" >&2
+        exit 2
+    }
+    [ -f "$wasm" ] || { echo "build.sh: $wasm: no such file" >&2; exit 1; }
+    # FROM the host image this script built, by its OCI layout (never a
+    # registry): the component is precompiled for that host version.
+    host_layout=$out/upgrade-responder.oci
+    if ! grep -qF "\"org.opencontainers.image.ref.name\":\"$tag\"" "$host_layout/index.json" 2>/dev/null; then
+        echo "build.sh: no host image $tag in $host_layout: build it first with deploy/image/build.sh (same IMAGE_TAG)" >&2
+        exit 1
+    fi
+    host_commit=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["source"]["commit"])' \
+        "$out/upgrade-responder.provenance.json" 2>/dev/null || echo unknown)
+    if [ "$host_commit" != "$(git rev-parse HEAD 2>/dev/null || echo none)" ]; then
+        echo "build.sh: note: the host image was built from $host_commit, this checkout is $(git rev-parse --short HEAD 2>/dev/null); the smoke test below proves the artefact loads in it" >&2
+    fi
+    # Precompiled by this checkout's compiler build, as for a component image
+    # (`compile` judges it first, as a run would); a file already
+    # precompiled is taken as it is.
+    cargo build --locked --release -p upgrade-responder
+    if [ "$(head -c 4 "$wasm" | od -An -tx1 | tr -d ' \n')" = 0061736d ]; then
+        target/release/upgrade-responder compile "$wasm" -o "$context/component.cwasm" >/dev/null
+    else
+        install -m 0644 "$wasm" "$context/component.cwasm"
+    fi
+    pin=$(sha256sum "$context/component.cwasm" | cut -d' ' -f1)
+    containerfile=$root/deploy/image/Containerfile.distro
+    name=upgrade-responder-$component_name
+    image=${IMAGE_REPO:-docker.io/rancher/k3s-upgrade-responder}-$component_name:$tag
+    build_args=(--build-arg "HOST_IMAGE=oci:$host_layout:$tag" --build-arg "NAME=$component_name" --build-arg "SHA256=$pin")
+    ;;
 *)
-    echo "usage: build.sh [host | component FILE.wasm NAME]" >&2
+    echo "usage: build.sh [host | component FILE.wasm NAME | distro FILE.wasm NAME]" >&2
     exit 2
     ;;
 esac
@@ -205,7 +255,7 @@ esac
 find "$context" -exec touch -h -d @0 {} +
 
 "${buildah[@]}" bud --quiet --isolation chroot --timestamp 0 --layers=false \
-    --format oci -f "$containerfile" -t "$image" "$context" >/dev/null
+    --format oci ${build_args[@]+"${build_args[@]}"} -f "$containerfile" -t "$image" "$context" >/dev/null
 
 rm -rf "$out/$name.oci" "$out/$name.tar"
 "${buildah[@]}" push --quiet --digestfile "$out/$name.digest" "$image" "oci:$out/$name.oci:$tag"
@@ -218,6 +268,58 @@ if [ "$kind" = host ]; then
     uid=$("${buildah[@]}" inspect --type container --format '{{.OCIv1.Config.User}}' "$ctr")
     "${buildah[@]}" run --isolation chroot "$ctr" -- /upgrade-responder config >/dev/null
     echo "smoke:      /upgrade-responder config ran in the image as user $uid"
+fi
+if [ "$kind" = distro ]; then
+    # Smoke test, as the image's user (65532): the ENV names the component
+    # and its pin; a dry run loads it (precompiled, pinned: the host checks
+    # the sha256 before loading) and prints the payload this checkout's
+    # host prints from the .wasm; another pin is refused.
+    ctr=$("${buildah[@]}" from --quiet "$image")
+    trap 'rm -rf "$context"; "${buildah[@]}" rm "$ctr" >/dev/null' EXIT
+    uid=$("${buildah[@]}" inspect --type container --format '{{.OCIv1.Config.User}}' "$ctr")
+    [ "$uid" = 65532:65532 ] || { echo "build.sh: the image runs as $uid, not 65532:65532" >&2; exit 1; }
+    facts=$root/${IMAGE_SMOKE_FACTS:-tests/fixtures/facts/k3s-ha.json}
+    [ -f "$facts" ] || { echo "build.sh: IMAGE_SMOKE_FACTS: $facts: no such file" >&2; exit 1; }
+    in_image() { "${buildah[@]}" run --isolation chroot -v "$facts:/smoke-facts.json:ro" "$@"; }
+    config=$(in_image "$ctr" -- /upgrade-responder config)
+    for setting in "UPGRADE_RESPONDER_COMPONENT=/components/$component_name.cwasm" "UPGRADE_RESPONDER_COMPONENT_SHA256=$pin"; do
+        # `config` prints NAME=value, then "    from SOURCE; description".
+        source=$(grep -A1 -xF "$setting" <<<"$config" | sed -n '2s/^ *from \([^;]*\);.*/\1/p')
+        [ "$source" = environment ] || {
+            echo "build.sh: \`config\` in the image does not show $setting from the environment (the image's ENV):" >&2
+            echo "$config" >&2
+            exit 1
+        }
+        echo "smoke:      config: $setting (from $source)"
+    done
+    # The runs' log lines (stderr) are shown only if a run fails.
+    payload=$(in_image "$ctr" -- /upgrade-responder --dry-run --facts /smoke-facts.json 2>"$context/smoke.log") || {
+        cat "$context/smoke.log" >&2
+        echo "build.sh: the dry run in the image failed" >&2
+        exit 1
+    }
+    if [ "$(head -c 4 "$wasm" | od -An -tx1 | tr -d ' \n')" = 0061736d ]; then
+        expected=$(target/release/upgrade-responder --component "$wasm" --dry-run --facts "$facts" 2>"$context/smoke.log") || {
+            cat "$context/smoke.log" >&2
+            exit 1
+        }
+        [ "$payload" = "$expected" ] || {
+            echo "build.sh: the image's payload differs from this checkout's host's for $wasm:" >&2
+            echo "  image: $payload" >&2
+            echo "  host:  $expected" >&2
+            exit 1
+        }
+    fi
+    echo "smoke:      dry run as user $uid on ${facts#"$root"/}: $payload"
+    wrong=$(printf '0%.0s' {1..64})
+    set +e
+    refused=$(in_image --env "UPGRADE_RESPONDER_COMPONENT_SHA256=$wrong" "$ctr" -- \
+        /upgrade-responder --dry-run --facts /smoke-facts.json 2>&1 >/dev/null)
+    status=$?
+    set -e
+    [ "$status" = 3 ] || { echo "build.sh: with another pin the image's run exited $status, not 3 (refused): $refused" >&2; exit 1; }
+    refused=$(grep -m1 'component refused' <<<"$refused" || echo "$refused")
+    echo "smoke:      with another pin: exit $status, ${refused:0:160}..."
 fi
 if [ "$kind" = host ]; then
     # Provenance: what this image was built from and with, each tool's
@@ -265,6 +367,9 @@ PY
 fi
 if [ "$kind" = component ]; then
     echo "pin:        UPGRADE_RESPONDER_COMPONENT_SHA256=$pin (chart: component.sha256); the file is /reporter.wasm, precompiled"
+fi
+if [ "$kind" = distro ]; then
+    echo "component:  /components/$component_name.cwasm ($(du -b "$context/component.cwasm" | cut -f1) bytes), sha256 $pin, both in the image's ENV (chart: component.distroImage: $image)"
 fi
 echo "image:      $image"
 echo "digest:     $(cat "$out/$name.digest") (OCI manifest, $out/$name.oci)"

@@ -17,6 +17,7 @@ mod components_doc;
 mod contained;
 mod contract;
 mod denied;
+mod distro_image;
 mod doc_commands;
 mod doors;
 mod endpoint_faults;

@@ -4,13 +4,20 @@ app.kubernetes.io/name: upgrade-responder
 app.kubernetes.io/component: telemetry
 {{- end -}}
 
-{{/* registry/repository:tag; no registry: the runtime's default. */}}
+{{/*
+registry/repository:tag; no registry: the runtime's default. A distribution
+image (component.distroImage) replaces it, as written.
+*/}}
 {{- define "upgrade-responder.image" -}}
+{{- if .Values.component.distroImage -}}
+{{- .Values.component.distroImage -}}
+{{- else -}}
 {{- $registry := .Values.image.registry | default .Values.global.systemDefaultRegistry -}}
 {{- if $registry -}}
 {{- printf "%s/%s:%s" (trimSuffix "/" $registry) .Values.image.repository .Values.image.tag -}}
 {{- else -}}
 {{- printf "%s:%s" .Values.image.repository .Values.image.tag -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
