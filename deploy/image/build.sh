@@ -127,6 +127,16 @@ host)
     export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="$remap"
     export CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS="$remap"
     export SOURCE_DATE_EPOCH=0
+    # A release build (settings.build = release: the components send
+    # dev=false) only from a clean tree whose HEAD is the tag v<version>;
+    # anything else is a development build, as a developer's cargo build is.
+    release_build=0
+    if [ "$(git describe --exact-match --tags HEAD 2>/dev/null)" = "v$version" ] &&
+        ! git status --porcelain 2>/dev/null | grep -q .; then
+        release_build=1
+    fi
+    export UPGRADE_RESPONDER_RELEASE_BUILD=$release_build
+    echo "build.sh: $([ "$release_build" = 1 ] && echo "release build (clean tree at tag v$version)" || echo "development build (not a clean tree at tag v$version): reports carry dev=true")" >&2
     # cargo auditable embeds the dependency list in the binary (read it with
     # `cargo audit bin` or `rust-audit-info`).
     # Without the compiler: the image only ever loads pinned, precompiled
@@ -328,6 +338,7 @@ if [ "$kind" = host ]; then
     PROV_DIGEST=$(cat "$out/$name.digest") \
     PROV_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown) \
     PROV_DIRTY=$(git status --porcelain 2>/dev/null | grep -q . && echo true || echo false) \
+    PROV_RELEASE=$release_build \
     PROV_RUSTC=$(rustc -vV | sed -n 's/^release: //p') \
     PROV_RUSTC_COMMIT=$(rustc -vV | sed -n 's/^commit-hash: //p') \
     PROV_DEBIAN=$debian_found \
@@ -345,6 +356,7 @@ json.dump({
     "image": env["PROV_IMAGE"],
     "imageDigest": env["PROV_DIGEST"],
     "source": {"commit": env["PROV_COMMIT"], "uncommittedChanges": env["PROV_DIRTY"] == "true"},
+    "hostBuild": "release" if env["PROV_RELEASE"] == "1" else "development",
     "toolchain": f"rustc {env['PROV_RUSTC']} ({env['PROV_RUSTC_COMMIT']})",
     "target": "x86_64-unknown-linux-musl",
     "profile": "dist",
