@@ -26,6 +26,11 @@ pub fn config(target: &str) -> Result<Config> {
     // Deadlines: epoch interruption stops a guest that loops. It changes
     // the generated code, so it is part of what an artefact must match.
     config.epoch_interruption(true);
+    // No map from native code back to wasm offsets: it only serves wasm
+    // backtraces, which the host leaves out of every message
+    // (`ground/failure.rs`), and it is a fifth of a precompiled
+    // component's size (the image embeds two).
+    config.generate_address_map(false);
     Ok(config)
 }
 
