@@ -43,19 +43,19 @@ pub fn older_k3s_standard_payload(cluster: &str) -> &'static str {
 pub fn k3s_standard_payload(cluster: &str) -> &'static str {
     match cluster {
         "k3s-single" => {
-            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v3.3.2","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0,"gpuNodeCount":0,"serverCPUCores":4,"agentCPUCores":0,"serverMemoryGiB":8,"agentMemoryGiB":0,"dev":true}}"#
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v3.3.2","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0,"gpuNodeCount":0,"serverCPUCores":4,"agentCPUCores":0,"serverMemoryGib":8,"agentMemoryGib":0,"dev":true}}"#
         }
         "k3s-ha" => {
-            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v3.3.2","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"true","rancherVersion":"v2.11","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":12,"agentCPUCores":24,"serverMemoryGiB":48,"agentMemoryGiB":94,"dev":true}}"#
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v3.3.2","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"true","rancherVersion":"v2.11","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":12,"agentCPUCores":24,"serverMemoryGib":48,"agentMemoryGib":94,"dev":true}}"#
         }
         "rke2-canal" => {
-            r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPlugin":"canal","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":8,"agentCPUCores":8,"serverMemoryGiB":15,"agentMemoryGiB":22,"dev":true}}"#
+            r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPlugin":"canal","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":8,"agentCPUCores":8,"serverMemoryGib":15,"agentMemoryGib":22,"dev":true}}"#
         }
         "k3s-gpu" => {
-            r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"mixed","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v3.3.2","gpuOperator":"nvidia-gpu-operator","gpuOperatorVersion":"v0.17.0","rancherManaged":"false","rancherVersion":"none","ipStack":"dual-stack"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3,"gpuNodeCount":3,"serverCPUCores":4,"agentCPUCores":128,"serverMemoryGiB":8,"agentMemoryGiB":882,"dev":true}}"#
+            r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPlugin":"flannel","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"mixed","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v3.3.2","gpuOperator":"nvidia-gpu-operator","gpuOperatorVersion":"v0.17.0","rancherManaged":"false","rancherVersion":"none","ipStack":"dual-stack"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3,"gpuNodeCount":3,"serverCPUCores":4,"agentCPUCores":128,"serverMemoryGib":8,"agentMemoryGib":882,"dev":true}}"#
         }
         "rke2-calico" => {
-            r#"{"appVersion":"v1.32.3+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.32.3","clusteruuid":"c6a0e2b4-81d3-4f57-a9c1-3e5b7d9f0a2c","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPlugin":"calico","cniPluginVersion":"v3.29.2","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"true","rancherVersion":"v2.10","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":24,"agentCPUCores":32,"serverMemoryGiB":93,"agentMemoryGiB":126,"dev":true}}"#
+            r#"{"appVersion":"v1.32.3+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.32.3","clusteruuid":"c6a0e2b4-81d3-4f57-a9c1-3e5b7d9f0a2c","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPlugin":"calico","cniPluginVersion":"v3.29.2","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"true","rancherVersion":"v2.10","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":24,"agentCPUCores":32,"serverMemoryGib":93,"agentMemoryGib":126,"dev":true}}"#
         }
         other => panic!("no expected payload for {other}"),
     }
@@ -71,7 +71,7 @@ fn k3s_expected(cluster: &str, mode: &str) -> &'static str {
 /// The RKE2 component on the RKE2 fixture: seed 001's payload, with
 /// `cni-plugin` and `os` as tags (InfluxDB, behind the server, groups by tags only).
 const RKE2_CANAL_MINIMAL: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2}}"#;
-const RKE2_CANAL_STANDARD: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":8,"agentCPUCores":8,"serverMemoryGiB":15,"agentMemoryGiB":22,"dev":true}}"#;
+const RKE2_CANAL_STANDARD: &str = r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":8,"agentCPUCores":8,"serverMemoryGib":15,"agentMemoryGib":22,"dev":true}}"#;
 
 /// One full run against the API stand-in; returns the body the
 /// upgrade-responder stand-in received and what it would store.
@@ -225,11 +225,20 @@ fn the_default_component_sends_each_mode_exactly_on_every_fixture() {
                         "clusteruuid",
                         "cni_plugin",
                         "cni_plugin_version",
+                        "gpu_operator",
+                        "gpu_operator_version",
                         "gpu_vendor",
                         "ingress_controller",
+                        "ingress_version",
+                        "ip_stack",
                         "kernel_version",
                         "kubernetes_version",
+                        "mode",
+                        "node_info_consistent",
+                        "operating_system",
                         "os",
+                        "rancher_managed",
+                        "rancher_version",
                         "selinux"
                     ],
                     "{cluster}"
@@ -237,9 +246,14 @@ fn the_default_component_sends_each_mode_exactly_on_every_fixture() {
                 assert_eq!(
                     fields,
                     [
+                        "agent_cpu_cores",
+                        "agent_memory_gib",
                         "agent_node_count",
+                        "dev",
                         "gpu_node_count",
                         "node_count",
+                        "server_cpu_cores",
+                        "server_memory_gib",
                         "server_node_count",
                         "value"
                     ]

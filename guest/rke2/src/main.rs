@@ -30,7 +30,7 @@
 //! form: `mode`, `operatingSystem`, `nodeInfoConsistent`,
 //! `ingressVersion`, `gpuOperator`, `gpuOperatorVersion`,
 //! `rancherManaged`, `rancherVersion`, `ipStack` tags, the
-//! `serverCPUCores`, `agentCPUCores`, `serverMemoryGiB`, `agentMemoryGiB`
+//! `serverCPUCores`, `agentCPUCores`, `serverMemoryGib`, `agentMemoryGib`
 //! counts and the `dev` flag; never Rancher's installation UUID, which the
 //! Go client sends. `minimal` is exactly the design record.
 
@@ -151,23 +151,23 @@ mod tests {
     const STANDARD: [(&str, &str); 5] = [
         (
             "k3s-single",
-            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94","cni-plugin":"unknown","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v3.3.2","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0,"gpuNodeCount":0,"serverCPUCores":4,"agentCPUCores":0,"serverMemoryGiB":8,"agentMemoryGiB":0,"dev":true}}"#,
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"e0430492-d000-4a92-8557-ca4e45ddcb94","cni-plugin":"unknown","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v3.3.2","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":1,"serverNodeCount":1,"agentNodeCount":0,"gpuNodeCount":0,"serverCPUCores":4,"agentCPUCores":0,"serverMemoryGib":8,"agentMemoryGib":0,"dev":true}}"#,
         ),
         (
             "k3s-ha",
-            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","cni-plugin":"unknown","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v3.3.2","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"true","rancherVersion":"v2.11","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":12,"agentCPUCores":24,"serverMemoryGiB":48,"agentMemoryGiB":94,"dev":true}}"#,
+            r#"{"appVersion":"v1.31.6+k3s1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"2f06cc1a-6788-4fa1-b89e-732bd797902b","cni-plugin":"unknown","os":"ubuntu","kernelVersion":"6.8","architecture":"amd64","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v3.3.2","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"true","rancherVersion":"v2.11","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":12,"agentCPUCores":24,"serverMemoryGib":48,"agentMemoryGib":94,"dev":true}}"#,
         ),
         (
             "rke2-canal",
-            r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":8,"agentCPUCores":8,"serverMemoryGiB":15,"agentMemoryGiB":22,"dev":true}}"#,
+            r#"{"appVersion":"v1.31.6+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.31.6","clusteruuid":"98e10cbe-b8e7-4831-878d-f6677a4594c3","cni-plugin":"canal","os":"rocky","kernelVersion":"5.14","architecture":"amd64,arm64","cniPluginVersion":"v3.29.1","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"false","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"false","rancherVersion":"none","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":3,"serverNodeCount":1,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":8,"agentCPUCores":8,"serverMemoryGib":15,"agentMemoryGib":22,"dev":true}}"#,
         ),
         (
             "k3s-gpu",
-            r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205","cni-plugin":"unknown","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"mixed","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v3.3.2","gpuOperator":"nvidia-gpu-operator","gpuOperatorVersion":"v0.17.0","rancherManaged":"false","rancherVersion":"none","ipStack":"dual-stack"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3,"gpuNodeCount":3,"serverCPUCores":4,"agentCPUCores":128,"serverMemoryGiB":8,"agentMemoryGiB":882,"dev":true}}"#,
+            r#"{"appVersion":"v1.32.2+k3s1","extraTagInfo":{"kubernetesVersion":"v1.32.2","clusteruuid":"0e523211-d8c6-4857-ae85-3fea25a64205","cni-plugin":"unknown","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPluginVersion":"unknown","ingressController":"traefik","selinux":"disabled","gpuVendor":"mixed","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v3.3.2","gpuOperator":"nvidia-gpu-operator","gpuOperatorVersion":"v0.17.0","rancherManaged":"false","rancherVersion":"none","ipStack":"dual-stack"},"extraFieldInfo":{"nodeCount":4,"serverNodeCount":1,"agentNodeCount":3,"gpuNodeCount":3,"serverCPUCores":4,"agentCPUCores":128,"serverMemoryGib":8,"agentMemoryGib":882,"dev":true}}"#,
         ),
         (
             "rke2-calico",
-            r#"{"appVersion":"v1.32.3+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.32.3","clusteruuid":"c6a0e2b4-81d3-4f57-a9c1-3e5b7d9f0a2c","cni-plugin":"calico","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPluginVersion":"v3.29.2","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"true","rancherVersion":"v2.10","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":24,"agentCPUCores":32,"serverMemoryGiB":93,"agentMemoryGiB":126,"dev":true}}"#,
+            r#"{"appVersion":"v1.32.3+rke2r1","extraTagInfo":{"kubernetesVersion":"v1.32.3","clusteruuid":"c6a0e2b4-81d3-4f57-a9c1-3e5b7d9f0a2c","cni-plugin":"calico","os":"ubuntu","kernelVersion":"5.15","architecture":"amd64","cniPluginVersion":"v3.29.2","ingressController":"ingress-nginx","selinux":"mixed","gpuVendor":"none","mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v1.12.0","gpuOperator":"none","gpuOperatorVersion":"none","rancherManaged":"true","rancherVersion":"v2.10","ipStack":"ipv4-only"},"extraFieldInfo":{"nodeCount":5,"serverNodeCount":3,"agentNodeCount":2,"gpuNodeCount":0,"serverCPUCores":24,"agentCPUCores":32,"serverMemoryGib":93,"agentMemoryGib":126,"dev":true}}"#,
         ),
     ];
 
@@ -197,8 +197,8 @@ mod tests {
             "mode" | "dev" => FactKinds::empty(),
             "nodeCount" | "serverNodeCount" | "agentNodeCount" | "os" | "kernelVersion"
             | "architecture" | "selinux" | "gpuVendor" | "gpuNodeCount" | "operatingSystem"
-            | "nodeInfoConsistent" | "serverCPUCores" | "agentCPUCores" | "serverMemoryGiB"
-            | "agentMemoryGiB" => FactKinds::NODES,
+            | "nodeInfoConsistent" | "serverCPUCores" | "agentCPUCores" | "serverMemoryGib"
+            | "agentMemoryGib" => FactKinds::NODES,
             // A CNI plugin runs as a DaemonSet, RKE2's calico in
             // calico-system (tigera-operator names it).
             "cni-plugin" | "cniPluginVersion" => FactKinds::DAEMON_SETS | FactKinds::CNI_NAMESPACES,

@@ -31,8 +31,8 @@ const TAGS: [&str; 9] = [
 const COUNTS: [&str; 4] = [
     "serverCPUCores",
     "agentCPUCores",
-    "serverMemoryGiB",
-    "agentMemoryGiB",
+    "serverMemoryGib",
+    "agentMemoryGib",
 ];
 /// The family's flag (a field): a development build of the host.
 const DEV_FIELD: &str = "dev";
@@ -208,7 +208,7 @@ mod tests {
         let facts = rke2_downstream(vec![group(server(), 3), group(agent(), 2)]);
         assert_eq!(
             body(&facts, HostBuild::Release),
-            r#"{"appVersion":"v1","extraTagInfo":{"mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v1.12.0","gpuOperator":"nvidia-gpu-operator","gpuOperatorVersion":"v0.17.0","rancherManaged":"true","rancherVersion":"v2.10","ipStack":"dual-stack"},"extraFieldInfo":{"serverCPUCores":24,"agentCPUCores":32,"serverMemoryGiB":93,"agentMemoryGiB":126,"dev":false}}"#
+            r#"{"appVersion":"v1","extraTagInfo":{"mode":"standard","operatingSystem":"linux","nodeInfoConsistent":"true","ingressVersion":"v1.12.0","gpuOperator":"nvidia-gpu-operator","gpuOperatorVersion":"v0.17.0","rancherManaged":"true","rancherVersion":"v2.10","ipStack":"dual-stack"},"extraFieldInfo":{"serverCPUCores":24,"agentCPUCores":32,"serverMemoryGib":93,"agentMemoryGib":126,"dev":false}}"#
         );
         assert!(body(&facts, HostBuild::Development).ends_with(r#""dev":true}}"#));
         // And calico, where RKE2 runs it.
@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(grouped, mixed(split));
         assert!(
             grouped.contains(
-                r#""serverCPUCores":24,"agentCPUCores":64000,"serverMemoryGiB":93,"agentMemoryGiB":252000"#
+                r#""serverCPUCores":24,"agentCPUCores":64000,"serverMemoryGib":93,"agentMemoryGib":252000"#
             ),
             "{grouped}"
         );
@@ -340,7 +340,7 @@ mod tests {
         };
         assert_eq!(
             body(&facts, HostBuild::Release),
-            r#"{"appVersion":"v1","extraTagInfo":{"mode":"standard","operatingSystem":"other","nodeInfoConsistent":"true","ingressVersion":"none","gpuOperator":"nvidia-gpu-operator","gpuOperatorVersion":"unknown","rancherManaged":"unknown","rancherVersion":"unknown","ipStack":"unknown"},"extraFieldInfo":{"serverCPUCores":0,"agentCPUCores":32,"serverMemoryGiB":0,"agentMemoryGiB":126,"dev":false}}"#
+            r#"{"appVersion":"v1","extraTagInfo":{"mode":"standard","operatingSystem":"other","nodeInfoConsistent":"true","ingressVersion":"none","gpuOperator":"nvidia-gpu-operator","gpuOperatorVersion":"unknown","rancherManaged":"unknown","rancherVersion":"unknown","ipStack":"unknown"},"extraFieldInfo":{"serverCPUCores":0,"agentCPUCores":32,"serverMemoryGib":0,"agentMemoryGib":126,"dev":false}}"#
         );
         let cni = Extended::of(&facts, CniPlugin::embedded("unknown")).cni;
         assert_eq!(cni, CniPlugin::embedded("unknown"));
