@@ -312,7 +312,7 @@ async fn read_rest(
         // A namespace that does not exist lists as empty: not an error.
         let mut found = Vec::new();
         let listed = each_page(
-            &client,
+            client,
             &read.path(),
             access.page_size,
             &read.what(),
@@ -341,7 +341,7 @@ async fn read_rest(
     if needed.contains(FactKinds::IP_STACK) {
         let what = "get service kubernetes in default";
         match get::<objects::Service>(
-            &client,
+            client,
             plain_get(system::KUBERNETES_SERVICE_PATH)?,
             traffic,
             &mut Vec::new(),
