@@ -222,13 +222,7 @@ mod tests {
         );
         assert_eq!(
             Rke2Reporter::facts_needed(FieldMode::Standard),
-            FactKinds::NODES
-                | FactKinds::DEPLOYMENTS
-                | FactKinds::DAEMON_SETS
-                | FactKinds::CNI_NAMESPACES
-                | FactKinds::RANCHER
-                | FactKinds::GPU_OPERATORS
-                | FactKinds::IP_STACK
+            reporter_sdk::facts::every_kind()
         );
     }
 

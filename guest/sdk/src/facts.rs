@@ -189,20 +189,23 @@ pub fn from_json(input: &[u8]) -> serde_json::Result<ClusterFacts> {
     serde_json::from_value(value)
 }
 
+/// Every kind of fact the host can read: what a payload that uses them
+/// all (the `standard` bundle) asks for. The bindings' flags type has the
+/// bit operators only.
+pub fn every_kind() -> FactKinds {
+    FactKinds::NODES
+        | FactKinds::DEPLOYMENTS
+        | FactKinds::DAEMON_SETS
+        | FactKinds::CNI_NAMESPACES
+        | FactKinds::RANCHER
+        | FactKinds::GPU_OPERATORS
+        | FactKinds::IP_STACK
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::cluster;
-
-    fn every_kind() -> FactKinds {
-        FactKinds::NODES
-            | FactKinds::DEPLOYMENTS
-            | FactKinds::DAEMON_SETS
-            | FactKinds::CNI_NAMESPACES
-            | FactKinds::RANCHER
-            | FactKinds::GPU_OPERATORS
-            | FactKinds::IP_STACK
-    }
 
     #[test]
     fn facts_read_with_fewer_kinds_leave_the_rest_out_and_say_so() {
